@@ -1,5 +1,6 @@
 # Copyright (c) aphex.platform contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A real Kubernetes control plane on 127.0.0.1 with kwok-simulated nodes.
 
 etcd, kube-apiserver (RBAC + Pod Security admission), kube-controller-manager, kube-scheduler
@@ -21,7 +22,8 @@ import ssl
 import subprocess
 import time
 import urllib.error
-import urllib.request
+
+from ansible.module_utils.urls import open_url
 
 from .pki import ensure_pki
 
@@ -72,14 +74,23 @@ def node_manifest(name: str) -> dict:
     }
 
 
-def _pid_alive(pid: int, binary: str) -> bool:
+def _process_start_time(pid: int) -> str | None:
+    """Start time of a live process (clock ticks since boot), None if it is gone or a zombie.
+
+    pid + start time identifies a process even if the pid is recycled. The command line is no
+    good for this: /proc/<pid>/cmdline reads empty for a moment right after exec."""
     try:
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            argv0 = handle.read().split(b"\0", 1)[0].decode(errors="replace")
-    except OSError:
-        return False
-    # A recycled pid would run another program: only ours counts.
-    return os.path.realpath(argv0) == os.path.realpath(binary) or argv0 == binary
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    state, start_time = fields[0], fields[19]
+    return None if state in ("Z", "X") else start_time
+
+
+def _pid_alive(record: dict) -> bool:
+    start_time = _process_start_time(record["pid"])
+    return start_time is not None and start_time == record.get("start_time")
 
 
 class LocalCluster:
@@ -115,7 +126,7 @@ class LocalCluster:
         state = state or self.read_state() or {}
         alive = {}
         for component, record in (state.get("processes") or {}).items():
-            if _pid_alive(record["pid"], record["binary"]):
+            if _pid_alive(record):
                 alive[component] = record["pid"]
         return alive
 
@@ -140,20 +151,15 @@ class LocalCluster:
             "running": self.is_running(),
         }
 
-    # -- HTTP to the API server (stdlib only: runs before any client library is configured) ---
-    def _ssl_context(self, state: dict) -> ssl.SSLContext:
-        pki = state["pki"]
-        context = ssl.create_default_context(cafile=pki["ca_cert"])
-        context.load_cert_chain(pki["admin_cert"], pki["admin_key"])
-        return context
-
+    # -- HTTP to the API server (no client library: this runs before any kubeconfig exists) ----
     def _request(self, state: dict, method: str, path: str, body: dict | None = None, timeout: float = 10):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(state["server"] + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json", "Accept": "application/json"})
+        pki = state["pki"]
+        data = json.dumps(body) if body is not None else None
         try:
-            with urllib.request.urlopen(request, context=self._ssl_context(state), timeout=timeout) as response:
-                return response.status, response.read()
+            response = open_url(state["server"] + path, data=data, method=method, timeout=timeout,
+                                headers={"Content-Type": "application/json", "Accept": "application/json"},
+                                ca_path=pki["ca_cert"], client_cert=pki["admin_cert"], client_key=pki["admin_key"])
+            return response.status, response.read()
         except urllib.error.HTTPError as err:
             return err.code, err.read()
 
@@ -202,8 +208,8 @@ class LocalCluster:
             self._spawn(state, "kube-controller-manager", self._controller_manager_args(state))
             self._spawn(state, "kube-scheduler", self._scheduler_args(state))
             self._spawn(state, "kwok", self._kwok_args(state))
-            for component, port in (("kube-controller-manager", ports["controller_manager"]),
-                                    ("kube-scheduler", ports["scheduler"])):
+            health = (("kube-controller-manager", ports["controller_manager"]), ("kube-scheduler", ports["scheduler"]))
+            for component, port in health:
                 self._wait(state, component, deadline,
                            lambda port=port: self._http_ok(f"https://127.0.0.1:{port}/healthz", insecure=True))
             self._create_nodes(state, deadline)
@@ -223,7 +229,7 @@ class LocalCluster:
         stopped = False
         for component in reversed(COMPONENTS):
             record = (state.get("processes") or {}).get(component)
-            if not record or not _pid_alive(record["pid"], record["binary"]):
+            if not record or not _pid_alive(record):
                 continue
             stopped = True
             self._terminate(record, timeout)
@@ -248,7 +254,7 @@ class LocalCluster:
             return
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not _pid_alive(pid, record["binary"]):
+            if not _pid_alive(record):
                 break
             try:
                 # Reap the child if it is ours; harmless otherwise.
@@ -276,14 +282,15 @@ class LocalCluster:
             proc = subprocess.Popen([binary, *args], stdin=subprocess.DEVNULL, stdout=log_file,
                                     stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
                                     cwd=self.state_dir)
-        state["processes"][component] = {"pid": proc.pid, "binary": binary, "log": log_path}
+        state["processes"][component] = {"pid": proc.pid, "binary": binary, "log": log_path,
+                                         "start_time": _process_start_time(proc.pid)}
         self._write_state(state)
 
     def _wait(self, state: dict, component: str, deadline: float, ready) -> None:
         record = state["processes"].get(component)
         last_error = None
         while time.monotonic() < deadline:
-            if record and not _pid_alive(record["pid"], record["binary"]):
+            if record and not _pid_alive(record):
                 raise LocalClusterError(f"{component} exited during start-up; last lines of {record['log']}:\n"
                                         + self._tail(record["log"]))
             try:
@@ -306,12 +313,11 @@ class LocalCluster:
 
     @staticmethod
     def _http_ok(url: str, insecure: bool = False) -> bool:
-        context = None
-        if insecure:
-            # Only the health endpoint of a component bound to 127.0.0.1 with a self-signed cert.
-            context = ssl._create_unverified_context()  # noqa: SLF001
-        with urllib.request.urlopen(url, timeout=5, context=context) as response:
-            return response.status == 200
+        # insecure: only for the /healthz of a component bound to 127.0.0.1 with a self-signed cert.
+        try:
+            return open_url(url, timeout=5, validate_certs=not insecure).status == 200
+        except urllib.error.HTTPError:
+            return False
 
     def _write_kubeconfigs(self, state: dict) -> None:
         pki = state["pki"]

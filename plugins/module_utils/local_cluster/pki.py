@@ -1,5 +1,6 @@
 # Copyright (c) aphex.platform contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Certificates and keys for a loopback-only control plane (one CA, short-lived, never shared)."""
 
 from __future__ import annotations
@@ -64,8 +65,8 @@ def _cert(subject, issuer, public_key, signing_key, *, ca=False, server_names=()
     else:
         usages = [ExtendedKeyUsageOID.CLIENT_AUTH] if client else [ExtendedKeyUsageOID.SERVER_AUTH]
         builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
-    sans = [x509.DNSName(name) for name in server_names] + [x509.IPAddress(ipaddress.ip_address(ip))
-                                                           for ip in server_ips]
+    sans = [x509.DNSName(name) for name in server_names]
+    sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in server_ips]
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
     return builder.sign(signing_key, hashes.SHA256())
@@ -121,6 +122,7 @@ def ensure_pki(directory: str, service_ip: str = "10.96.0.1") -> dict:
 
     sa_key = _key()
     _write(paths["sa_key"], _key_pem(sa_key), private=True)
-    _write(paths["sa_pub"], sa_key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                            serialization.PublicFormat.SubjectPublicKeyInfo))
+    sa_public = sa_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
+    _write(paths["sa_pub"], sa_public)
     return paths

@@ -1,5 +1,6 @@
 # Copyright (c) aphex.platform contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Obtain the pinned control-plane binaries, built from Go modules and cached by version.
 
 No package index ships kube-apiserver, kube-controller-manager or kube-scheduler, and
@@ -150,6 +151,23 @@ def _scratch_dir(name: str) -> str:
     return path
 
 
+def scratch_module_edits(upstream_gomod: str, version: str) -> list:
+    """`go mod edit` flags for a scratch module that builds k8s.io/kubernetes at `version`: the
+    release's own go/godebug lines, and one replace per k8s.io module it requires at the
+    placeholder v0.0.0 (its staging modules) pointing at the published v0.<minor>.<patch>."""
+    edits = [f"-require=k8s.io/kubernetes@v{version}"]
+    go_line = re.search(r"^go (\S+)", upstream_gomod, re.M)
+    if go_line:
+        edits.append(f"-go={go_line.group(1)}")
+    godebug = re.search(r"^godebug (\S+)", upstream_gomod, re.M)
+    if godebug:
+        edits.append(f"-godebug={godebug.group(1)}")
+    staging_version = "v0." + version.split(".", 1)[1]
+    staging = sorted(set(re.findall(r"^\s*(?:require\s+)?(k8s\.io/[\w.\-/]+) v0\.0\.0\s*(?://.*)?$", upstream_gomod, re.M)))
+    edits += [f"-replace={module}={module}@{staging_version}" for module in staging]
+    return edits
+
+
 def build_kubernetes(version: str, log) -> dict:
     """Build kube-apiserver, kube-controller-manager, kube-scheduler and kubectl at `version`.
 
@@ -163,19 +181,8 @@ def build_kubernetes(version: str, log) -> dict:
         raise ToolchainError(f"k8s.io/kubernetes@v{version}: {info['Error']}")
     with open(info["GoMod"], encoding="utf-8") as handle:
         upstream_gomod = handle.read()
-    go_line = re.search(r"^go (\S+)", upstream_gomod, re.M)
-    godebug = re.search(r"^godebug (\S+)", upstream_gomod, re.M)
-    staging = sorted(set(re.findall(r"^\s*(k8s\.io/[\w.\-/]+) v0\.0\.0\b", upstream_gomod, re.M)))
-    staging_version = "v0." + version.split(".", 1)[1]
-
     _run(["go", "mod", "init", "local/aphex-kubernetes-bins"], work, env, log)
-    edits = [f"-require=k8s.io/kubernetes@v{version}"]
-    if go_line:
-        edits.append(f"-go={go_line.group(1)}")
-    if godebug:
-        edits.append(f"-godebug={godebug.group(1)}")
-    edits += [f"-replace={module}={module}@{staging_version}" for module in staging]
-    _run(["go", "mod", "edit", *edits], work, env, log)
+    _run(["go", "mod", "edit", *scratch_module_edits(upstream_gomod, version)], work, env, log)
 
     major, minor = version.split(".")[:2]
     pairs = {"gitVersion": f"v{version}", "gitMajor": major, "gitMinor": minor, "gitTreeState": "clean"}

@@ -31,3 +31,36 @@ def test_cache_root_honours_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("APHEX_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert toolchain.cache_root() == str(tmp_path / "aphex-platform")
+
+
+UPSTREAM_GOMOD = """module k8s.io/kubernetes
+
+go 1.24.0
+
+godebug default=go1.24
+
+require (
+\tgithub.com/spf13/cobra v1.9.1
+\tk8s.io/api v0.0.0
+\tk8s.io/client-go v0.0.0
+\tk8s.io/kube-openapi v0.0.0-20250710124328-f3f2b991d03b
+\tk8s.io/utils v0.0.0-20250604170112-4c0f3b243397
+)
+
+require k8s.io/externaljwt v0.0.0 // indirect
+
+replace (
+\tk8s.io/api => ./staging/src/k8s.io/api
+)
+"""
+
+
+def test_scratch_module_replaces_only_placeholder_requirements():
+    edits = toolchain.scratch_module_edits(UPSTREAM_GOMOD, "1.34.4")
+    assert edits[:3] == ["-require=k8s.io/kubernetes@v1.34.4", "-go=1.24.0", "-godebug=default=go1.24"]
+    replaces = sorted(e for e in edits if e.startswith("-replace="))
+    assert replaces == [
+        "-replace=k8s.io/api=k8s.io/api@v0.34.4",
+        "-replace=k8s.io/client-go=k8s.io/client-go@v0.34.4",
+        "-replace=k8s.io/externaljwt=k8s.io/externaljwt@v0.34.4",
+    ]

@@ -1,0 +1,84 @@
+# aphex.platform: the two commands are `make bootstrap` and `make test`; both set everything up.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+COLLECTIONS := $(CURDIR)/.cache/collections
+CLUSTER_DIR ?= $(CURDIR)/.local-cluster
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_FORCE_COLOR ?= false
+# Offline mirror of upstream manifests and charts (same layout as upstream/lock.yml); used when present.
+APHEX_UPSTREAM_MIRROR ?= $(wildcard $(abspath $(CURDIR)/../shared/upstream))
+export APHEX_UPSTREAM_MIRROR
+
+.PHONY: help setup toolchain cluster-up cluster-down bootstrap test test-unit sanity lint test-integration \
+	molecule collection-build clean
+
+help:
+	@echo "make bootstrap    build the platform on the local cluster (or the inventory's cluster)"
+	@echo "make test         unit tests, sanity, ansible-lint, integration tests and molecule scenarios"
+	@echo "make cluster-up   start the local cluster; prints the kubeconfig path last"
+	@echo "make cluster-down stop it"
+
+# --- set-up ----------------------------------------------------------------------------------
+$(VENV)/.installed: requirements-dev.txt requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# The collection is used from the working tree through a symlinked collections path.
+$(COLLECTIONS)/ansible_collections/aphex/platform:
+	mkdir -p $(dir $@)
+	ln -sfn $(CURDIR) $@
+
+setup: $(VENV)/.installed $(COLLECTIONS)/ansible_collections/aphex/platform
+
+# Builds (first time, 10-25 min) or reuses the cached control-plane binaries, kubectl and helm.
+toolchain: setup
+	$(BIN)/python hack/local-cluster build --link $(BIN)
+
+# --- local cluster ---------------------------------------------------------------------------
+cluster-up: toolchain
+	@$(BIN)/python hack/local-cluster up --dir $(CLUSTER_DIR)
+
+cluster-down: setup
+	@$(BIN)/python hack/local-cluster down --dir $(CLUSTER_DIR)
+
+# --- the platform ----------------------------------------------------------------------------
+bootstrap: toolchain
+	$(BIN)/ansible-playbook -i inventories/local playbooks/bootstrap.yml $(ARGS)
+
+# --- tests -----------------------------------------------------------------------------------
+test: toolchain
+	$(MAKE) --no-print-directory test-unit sanity lint collection-build test-integration molecule
+
+test-unit: setup
+	$(BIN)/pytest tests/unit
+
+sanity: setup
+	hack/sanity.sh
+
+lint: setup
+	$(BIN)/ansible-lint --offline
+
+# `ansible-galaxy collection build` must give a tarball that installs offline.
+collection-build: setup
+	rm -rf .cache/build && mkdir -p .cache/build/collections
+	$(BIN)/ansible-galaxy collection build --force --output-path .cache/build .
+	$(BIN)/ansible-galaxy collection install --offline -p .cache/build/collections .cache/build/aphex-platform-*.tar.gz
+	test -f .cache/build/collections/ansible_collections/aphex/platform/MANIFEST.json
+
+test-integration: toolchain
+	$(BIN)/pytest tests/integration
+
+molecule: toolchain
+	$(BIN)/molecule test --all
+
+clean:
+	rm -rf .cache collections tests/output

@@ -1,0 +1,128 @@
+# Copyright (c) aphex.platform contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Reconcile one organization: the pure builders and planners of ``organization/`` driven through the
+Kubernetes adapter (``k8s_apply``). The module file only parses arguments and reports."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+
+from ansible_collections.aphex.platform.plugins.module_utils import k8s_apply
+from ansible_collections.aphex.platform.plugins.module_utils.k8s_apply import K8sApplyError
+from ansible_collections.aphex.platform.plugins.module_utils.organization import naming, objects, plan, status
+from ansible_collections.aphex.platform.plugins.module_utils.organization.validation import (
+    module_input_errors,
+    normalize_organization,
+)
+
+
+class OrganizationInputError(Exception):
+    """Invalid module arguments; raised before any API call."""
+
+
+def spec_from_params(params: dict) -> dict:
+    keys = ("name", "state", "display_name", "admin_users", "exposure", "domain", "events", "quotas", "ingress_host")
+    raw = {key: params.get(key) for key in keys}
+    return normalize_organization({k: v for k, v in raw.items() if v is not None})
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def onboard(module, applier, spec: dict) -> dict:
+    params = module.params
+    org, ns = spec["name"], naming.namespace_name(spec["name"])
+
+    stored = applier.get("v1", "Secret", naming.WEBHOOK_SECRET_NAME, ns)
+    secret_value, secret_action = plan.resolve_webhook_secret(
+        plan.decode_secret_value(stored, naming.WEBHOOK_SECRET_KEY), params["webhook_secret"],
+        params["rotate_webhook_secret"], lambda: secrets.token_hex(32))
+
+    tunnel = None
+    if spec["exposure"] == "cloudflare":
+        token = params["cloudflare_tunnel_token"]
+        if not token:  # only possible in check mode: the tunnel does not exist yet
+            module.warn("cloudflare_tunnel_token is not known yet; the tunnel token Secret is predicted only")
+            token = "<tunnel token, known once the tunnel exists>"
+        tunnel = {"id": params["cloudflare_tunnel_id"], "token": token}
+    listener = applier.get("triggers.tekton.dev/v1beta1", "EventListener", naming.EVENTLISTENER_NAME, ns)
+    settings = {
+        "platform_namespace": params["platform_namespace"],
+        "cloudflared_image": params["cloudflared_image"],
+        "cloudflared_replicas": params["cloudflared_replicas"],
+        "ingress_class_name": params["ingress_class_name"],
+        "network": params["network"],
+        "trigger_namespaces": objects.current_trigger_namespaces(listener),
+    }
+    desired = objects.desired_objects(spec, secret_value, tunnel, settings)
+    record = desired[0]
+    url = objects.webhook_url(spec)
+
+    def write_status(error=None):
+        current = applier.get(record["apiVersion"], record["kind"], org, params["platform_namespace"])
+        # In check mode the dry-run answer carries the generation the record would get.
+        applied = applier.live.get(k8s_apply.describe(record)) or current or {}
+        generation = (applied.get("metadata") or {}).get("generation") or 1
+        desired_status = status.organization_status(org, generation, spec["exposure"], url, _now(), error=error,
+                                                    previous=(current or {}).get("status"))
+        applier.apply_status(record, desired_status, current=current)
+        return desired_status
+
+    try:
+        applier.apply_all(desired)
+        existing = []
+        for api_version, kind in plan.NAMESPACED_KINDS:
+            existing.extend(applier.list(api_version, kind, ns, naming.owner_selector(org)))
+        for api_version, kind in plan.CLUSTER_KINDS:
+            existing.extend(applier.list(api_version, kind, None, naming.owner_selector(org)))
+        applier.delete_all(plan.prune_plan(existing, desired, applier.field_manager))
+    except K8sApplyError as exc:
+        try:
+            write_status(error=exc.msg)
+        except K8sApplyError:
+            pass  # the record itself may be what failed; the original error is the one to report
+        raise
+    return {
+        "namespace": ns,
+        "webhook_url": url,
+        "webhook_secret_ref": {"namespace": ns, "name": naming.WEBHOOK_SECRET_NAME,
+                               "key": naming.WEBHOOK_SECRET_KEY, "action": secret_action},
+        "status": write_status(),
+    }
+
+
+def offboard(module, applier, spec: dict) -> dict:
+    org = spec["name"]
+    refs = plan.offboarding_refs(org, module.params["platform_namespace"])
+    cluster_kinds = {kind for _api_version, kind in plan.CLUSTER_KINDS}
+    cluster_scoped = [r for r in refs if r["kind"] in cluster_kinds]
+    applier.delete_all(cluster_scoped)
+    # Anything else this module once created cluster-wide for the org (e.g. under an older name).
+    for api_version, kind in plan.CLUSTER_KINDS:
+        handled = {r["name"] for r in cluster_scoped if r["kind"] == kind}
+        applier.delete_by_label(api_version, kind, naming.owner_selector(org), keep=handled)
+    applier.delete_all([r for r in refs if r not in cluster_scoped], wait_timeout=module.params["wait_timeout"])
+    return {"namespace": naming.namespace_name(org), "webhook_url": None}
+
+
+def run(module) -> dict:
+    """The module's whole job; ``module`` is an AphexK8sModule. Raises OrganizationInputError before any API
+    call when the arguments are invalid, K8sApplyError (with ``result``) when the cluster refuses."""
+    spec = spec_from_params(module.params)
+    errors = module_input_errors(spec, module.params, check_mode=module.check_mode)
+    if errors:
+        raise OrganizationInputError("Invalid arguments: " + "; ".join(errors))
+    applier = module.applier(force_conflicts=module.params["force_conflicts"],
+                             hidden_fields={naming.ORG_KIND: ["spec.webhookSecret"]})
+    try:
+        result = (offboard if spec["state"] == "absent" else onboard)(module, applier, spec)
+    except K8sApplyError as exc:
+        exc.result = {"objects": applier.results}
+        raise
+    result.update(changed=applier.changed, objects=applier.results)
+    if module._diff:
+        result["diff"] = applier.diff()
+    return result
