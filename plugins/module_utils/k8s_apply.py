@@ -93,6 +93,8 @@ def _api_message(exc: Exception) -> tuple:
 def _error(action: str, obj: dict | str, exc: Exception) -> K8sApplyError:
     what = obj if isinstance(obj, str) else describe(obj)
     message, status = _api_message(exc)
+    if status == 409 and action == "apply":
+        message += " (another field manager owns these fields; force_conflicts takes them over)"
     return K8sApplyError(f"Failed to {action} {what}: {message}", status=status, obj=what)
 
 

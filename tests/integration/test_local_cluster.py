@@ -121,10 +121,10 @@ def test_unprivileged_service_account_is_denied(api_client, local_cluster, names
     core.create_namespaced_service_account(namespace, k8s.V1ServiceAccount(metadata=k8s.V1ObjectMeta(name="nobody")))
     user = f"system:serviceaccount:{namespace}:nobody"
 
+    attributes = k8s.V1ResourceAttributes(namespace="kube-system", verb="list", resource="secrets")
     review = k8s.AuthorizationV1Api(api_client).create_subject_access_review(k8s.V1SubjectAccessReview(
-        spec=k8s.V1SubjectAccessReviewSpec(user=user, groups=["system:serviceaccounts"], resource_attributes=
-                                           k8s.V1ResourceAttributes(namespace="kube-system", verb="list",
-                                                                    resource="secrets"))))
+        spec=k8s.V1SubjectAccessReviewSpec(user=user, groups=["system:serviceaccounts"],
+                                           resource_attributes=attributes)))
     assert review.status.allowed is False
 
     token = core.create_namespaced_service_account_token(

@@ -184,8 +184,8 @@ class LocalCluster:
         os.makedirs(os.path.join(self.state_dir, "logs"), exist_ok=True)
 
         pki = ensure_pki(os.path.join(self.state_dir, "pki"))
-        ports = {name: free_port() for name in ("etcd", "etcd_peer", "apiserver", "controller_manager",
-                                                 "scheduler", "kwok")}
+        port_names = ("etcd", "etcd_peer", "apiserver", "controller_manager", "scheduler", "kwok")
+        ports = {name: free_port() for name in port_names}
         server = f"https://127.0.0.1:{ports['apiserver']}"
         state = {
             "name": self.name,

@@ -243,3 +243,17 @@ def test_client_creation_errors_are_reported_once(monkeypatch):
     module._client = None
     with pytest.raises(K8sApplyError, match="Could not create the Kubernetes API client: Invalid kube-config file"):
         module.client  # pylint: disable=pointless-statement
+
+
+def test_a_field_manager_conflict_says_how_to_take_over():
+    from kubernetes.dynamic.exceptions import ConflictError
+
+    from ansible_collections.aphex.platform.tests.unit.plugins.module_utils.fake_k8s import api_error
+
+    client = FakeK8sClient()
+    applier(client).apply(ns())
+    client.fail_on[("apply", "Role", "reader")] = api_error(
+        ConflictError, 409, 'Apply failed with 1 conflict: conflict with "kubectl-edit": .rules')
+    with pytest.raises(K8sApplyError, match=r'conflict with "kubectl-edit": \.rules \(another field manager owns '
+                                            r'these fields; force_conflicts takes them over\)'):
+        applier(client).apply(role())
