@@ -61,7 +61,7 @@ GITHUB_EVENTS = frozenset((
 ))
 
 # Keys an entry of aphex_organizations may carry; anything else is a typo worth reporting.
-ORG_FIELDS = ("name", "display_name", "admin_users", "exposure", "domain", "events", "quotas", "state")
+ORG_FIELDS = ("name", "display_name", "admin_users", "exposure", "domain", "ingress_host", "events", "quotas", "state")
 STATES = ("present", "absent")
 MAX_NAME = 63 - len("org-")
 MAX_DISPLAY_NAME = 256
