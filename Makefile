@@ -71,7 +71,8 @@ lint: setup
 collection-build: setup
 	rm -rf .cache/build && mkdir -p .cache/build/collections
 	$(BIN)/ansible-galaxy collection build --force --output-path .cache/build .
-	$(BIN)/ansible-galaxy collection install --offline -p .cache/build/collections .cache/build/aphex-platform-*.tar.gz
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.cache/build/collections \
+		$(BIN)/ansible-galaxy collection install --offline -p .cache/build/collections .cache/build/aphex-platform-*.tar.gz
 	test -f .cache/build/collections/ansible_collections/aphex/platform/MANIFEST.json
 
 test-integration: toolchain
