@@ -228,6 +228,19 @@ class ObjectApplier:
         except Exception as exc:
             raise _error("discover", f"{kind} ({api_version})", exc) from exc
 
+    def rediscover(self, api_version: str, kind: str):
+        """The resource after dropping the discovery cache, which can still list a kind whose CRD was removed.
+
+        kubernetes.core caches API discovery per server in the temp directory; after a CRD is deleted (an
+        uninstall, a test's cleanup) the cache still serves the kind and every request to it answers
+        ``404 page not found`` until the cache is refreshed.
+        """
+        try:
+            self.client.client.resources.invalidate_cache()
+        except Exception:  # pylint: disable=broad-except  # no cache to drop: discovery simply runs again
+            pass
+        return self.resource(api_version, kind)
+
     def _read(self, resource, name: str, namespace: str | None, what: str) -> dict | None:
         params = {"name": name}
         if namespace:
@@ -310,6 +323,15 @@ class ObjectApplier:
             )
             after, warnings = decode_response(response)
         except Exception as exc:
+            if getattr(exc, "status", None) == 404 and before is None and self.rediscover(api_version, kind) is None:
+                # The kind came from a stale discovery cache: the cluster does not serve it (any more).
+                if not self.check_mode:
+                    raise K8sApplyError(f"Failed to apply {describe(definition)}: the cluster does not serve {kind} "
+                                        f"({api_version}); install its CustomResourceDefinition first",
+                                        obj=describe(definition)) from exc
+                return self._record(definition, "create", None, definition,
+                                    warning=f"{describe(definition)}: {kind} ({api_version}) is not installed yet; "
+                                            "reporting a create that the server could not validate")
             raise _error("apply", definition, exc) from exc
         for warning in warnings:
             self.warn(f"{describe(definition)}: {warning}")

@@ -1,0 +1,431 @@
+# Copyright (c) aphex.platform contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Argo CD configuration and the app of apps, rendered from the upstream lock (pure functions).
+
+The playbook installs every layer from pinned upstream artifacts; afterwards Argo CD manages the same
+manifests. These functions derive each Application's sources from the same lock entries the playbook
+installed from (same repository, same commit or chart version, same files, same Helm values), so what
+Argo CD renders is what the playbook applied. See roles/argocd/README.md, "Hand-off".
+"""
+
+from __future__ import annotations
+
+import copy
+import posixpath
+
+APPLICATION_API = "argoproj.io/v1alpha1"
+IN_CLUSTER = "https://kubernetes.default.svc"
+RAW_GITHUB = "https://raw.githubusercontent.com/"
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+CASCADE_FINALIZER = "resources-finalizer.argocd.argoproj.io"
+TRACKING_METHOD = "annotation"
+OIDC_SECRET_KEY = "clientSecret"
+LABELS = {"app.kubernetes.io/part-of": "aphex-platform", "app.kubernetes.io/managed-by": "aphex-platform"}
+CONFIG_MAPS = ("argocd-cm", "argocd-rbac-cm", "argocd-cmd-params-cm")
+
+# Argo CD >= 1.8 no longer assesses the health of Applications, so an app of apps would start wave N+1
+# as soon as the Applications of wave N exist. This check (the one Argo CD's documentation gives for
+# restoring it) reports a child Application's own health, so the parent waits until the child is Healthy.
+APPLICATION_HEALTH_LUA = """\
+hs = {}
+hs.status = "Progressing"
+hs.message = ""
+if obj.status ~= nil then
+  if obj.status.health ~= nil then
+    hs.status = obj.status.health.status
+    if obj.status.health.message ~= nil then
+      hs.message = obj.status.health.message
+    end
+  end
+end
+return hs
+"""
+HEALTH_KEY = "resource.customizations.health.argoproj.io_Application"
+
+
+class GitOpsError(Exception):
+    """Settings or lock entries from which no faithful Application can be rendered."""
+
+
+def _bool(value, default: bool) -> bool:
+    """A setting's truth value; strings as Ansible reads them (templated values can arrive as text)."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on", "y", "t")
+    return bool(value)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sources from lock entries
+# ---------------------------------------------------------------------------------------------------------
+def split_raw_github(url: str) -> tuple:
+    """(repository URL, ref, path) of a raw.githubusercontent.com URL."""
+    if not url or not url.startswith(RAW_GITHUB):
+        raise GitOpsError(f"{url!r} is not a raw.githubusercontent.com URL")
+    parts = url[len(RAW_GITHUB):].split("/")
+    if len(parts) < 4 or not all(parts[:3]):
+        raise GitOpsError(f"{url!r} has no owner/repository/ref/path")
+    owner, repo, ref = parts[:3]
+    return f"https://github.com/{owner}/{repo}.git", ref, "/".join(parts[3:])
+
+
+def _git_files_source(entry: dict) -> dict:
+    """Repository, commit and directory of a component fetched file by file from git, with its files."""
+    root = entry.get("mirror_path") or ""
+    repos, refs, bases, rels = set(), set(), set(), []
+    for item in entry.get("files") or []:
+        path, url = item.get("path") or "", item.get("url")
+        if not url:
+            raise GitOpsError(f"{entry.get('name')}: file {path} has no git URL in the lock")
+        if not path.startswith(root.rstrip("/") + "/"):
+            raise GitOpsError(f"{entry.get('name')}: file {path} is outside {root}")
+        rel = path[len(root.rstrip('/')) + 1:]
+        repo, ref, upstream_path = split_raw_github(url)
+        if not upstream_path.endswith("/" + rel) and upstream_path != rel:
+            raise GitOpsError(f"{entry.get('name')}: {url} does not end with {rel}")
+        repos.add(repo)
+        refs.add(ref)
+        bases.add(upstream_path[: len(upstream_path) - len(rel)].rstrip("/"))
+        rels.append(rel)
+    if len(repos) != 1 or len(refs) != 1 or len(bases) != 1:
+        raise GitOpsError(f"{entry.get('name')}: its files do not come from one directory of one commit "
+                          f"({sorted(repos)}, {sorted(refs)}, {sorted(bases)})")
+    return {"repoURL": repos.pop(), "targetRevision": refs.pop(), "path": bases.pop() or ".", "files": sorted(rels)}
+
+
+def upstream_source(entry: dict, release_name: str | None = None, values: dict | None = None,
+                    render: str | None = None) -> dict:
+    """The Argo CD source that renders exactly what the playbook installed from this lock entry.
+
+    - Helm charts: the chart's Helm repository at the pinned version, with the release name and values the
+      playbook used (``valuesObject``).
+    - A single file from a release (``fetch.method: url`` on raw.githubusercontent.com): the repository at
+      that tag, the file's directory, ``directory.include`` of just that file.
+    - A directory fetched file by file (``git_files``): the repository at the pinned commit, that directory,
+      and ``directory.include`` listing exactly the pinned files (nothing else the directory may hold), or,
+      with ``render: kustomize`` (a directory with a kustomization.yaml, applied like ``kubectl apply -k``),
+      the kustomization itself.
+    """
+    name = entry.get("name", "?")
+    helm = entry.get("helm")
+    if helm:
+        source = {"repoURL": helm["repo"], "chart": helm["chart"], "targetRevision": str(helm["version"]),
+                  "helm": {"releaseName": release_name or helm["chart"]}}
+        if values:
+            source["helm"]["valuesObject"] = copy.deepcopy(values)
+        return source
+    if values:
+        raise GitOpsError(f"{name}: Helm values given for a component that is not a Helm chart")
+    fetch = entry.get("fetch") or {}
+    method = fetch.get("method")
+    if method == "url":
+        repo, ref, path = split_raw_github(fetch.get("url") or entry.get("official_url"))
+        return {"repoURL": repo, "targetRevision": ref, "path": posixpath.dirname(path) or ".",
+                "directory": {"include": posixpath.basename(path)}}
+    if method == "git_files":
+        found = _git_files_source(entry)
+        manifests = [rel for rel in found["files"] if rel.endswith(MANIFEST_SUFFIXES)]
+        has_kustomization = "kustomization.yaml" in found["files"]
+        mode = render or ("kustomize" if has_kustomization else "directory")
+        source = {"repoURL": found["repoURL"], "targetRevision": found["targetRevision"], "path": found["path"]}
+        if mode == "kustomize":
+            if not has_kustomization:
+                raise GitOpsError(f"{name}: render kustomize needs a kustomization.yaml in {found['path']}")
+            return source
+        if mode != "directory":
+            raise GitOpsError(f"{name}: unknown render {mode!r} (directory or kustomize)")
+        manifests = [rel for rel in manifests if posixpath.basename(rel) != "kustomization.yaml"]
+        source["directory"] = {"recurse": any("/" in rel for rel in manifests),
+                               "include": manifests[0] if len(manifests) == 1 else "{" + ",".join(manifests) + "}"}
+        return source
+    raise GitOpsError(f"{name}: fetch method {method!r} has no git or Helm source Argo CD could use")
+
+
+def source_repos(sources: list) -> list:
+    return sorted({s["repoURL"] for s in sources})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Configuration (argocd-cm, argocd-rbac-cm, argocd-cmd-params-cm)
+# ---------------------------------------------------------------------------------------------------------
+def _yaml_block(data: dict) -> str:
+    import yaml  # PyYAML ships with ansible-core
+
+    return yaml.safe_dump(data, default_flow_style=False, sort_keys=False)
+
+
+def to_yaml(obj) -> str:
+    """YAML for a Git repository: keys in the given order, multi-line strings as literal blocks."""
+    import yaml  # PyYAML ships with ansible-core
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def represent_str(dumper, value):
+        if "\n" in value:
+            return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+
+    Dumper.add_representer(str, represent_str)
+    return yaml.dump(obj, Dumper=Dumper, default_flow_style=False, sort_keys=False, width=120)
+
+
+def config_patches(settings: dict) -> list:
+    """The three ConfigMaps' data, as patches (merged into install.yaml's ConfigMaps of the same name).
+
+    ``settings``: host, server_insecure, oidc{issuer, client_id, client_secret_name, client_secret_key,
+    requested_scopes, groups_claim, name, root_ca}, rbac{policy (lines), default_policy}, admin_enabled, cm_extra,
+    rbac_extra, cmd_params_extra, namespace.
+    """
+    namespace = settings.get("namespace") or "argocd"
+    oidc = settings.get("oidc") or {}
+    rbac = settings.get("rbac") or {}
+    cm = {
+        "application.resourceTrackingMethod": TRACKING_METHOD,
+        HEALTH_KEY: APPLICATION_HEALTH_LUA,
+        "admin.enabled": "true" if _bool(settings.get("admin_enabled"), True) else "false",
+        "users.anonymous.enabled": "false",
+    }
+    if settings.get("host"):
+        cm["url"] = f"https://{settings['host']}"
+    if oidc.get("issuer"):
+        if not settings.get("host"):
+            raise GitOpsError("OIDC needs the Argo CD host name (argocd_host): it is the redirect URL's host")
+        if not oidc.get("client_id") or not oidc.get("client_secret_name"):
+            raise GitOpsError("OIDC needs a client id and the Secret (in Argo CD's namespace, labelled "
+                              "app.kubernetes.io/part-of=argocd) that holds the client secret")
+        groups_claim = oidc.get("groups_claim") or "groups"
+        config = {
+            "name": oidc.get("name") or "SSO",
+            "issuer": oidc["issuer"],
+            "clientID": oidc["client_id"],
+            # $<secret>:<key> makes Argo CD read the value from a Secret labelled part-of=argocd.
+            "clientSecret": f"${oidc['client_secret_name']}:{oidc.get('client_secret_key') or OIDC_SECRET_KEY}",
+            "requestedScopes": list(oidc.get("requested_scopes") or ["openid", "profile", "email", "groups"]),
+            "requestedIDTokenClaims": {groups_claim: {"essential": True}},
+        }
+        if oidc.get("root_ca"):
+            config["rootCA"] = oidc["root_ca"]
+        cm["oidc.config"] = _yaml_block(config)
+    cm.update({str(k): str(v) for k, v in (settings.get("cm_extra") or {}).items()})
+
+    groups_claim = oidc.get("groups_claim") or "groups"
+    policy = rbac.get("policy") or []
+    if isinstance(policy, str):
+        policy = policy.splitlines()
+    rbac_data = {
+        "policy.csv": "".join(line.strip() + "\n" for line in policy if line.strip()),
+        "policy.default": rbac.get("default_policy") or "",
+        "policy.matchMode": "glob",
+        # The OIDC claim(s) whose values are matched against the groups of policy.csv's "g" lines.
+        "scopes": f"[{groups_claim}]",
+    }
+    rbac_data.update({str(k): str(v) for k, v in (settings.get("rbac_extra") or {}).items()})
+
+    params = {
+        # TLS ends at the ingress; argocd-server serves plain HTTP behind it.
+        "server.insecure": "true" if _bool(settings.get("server_insecure"), True) else "false",
+        # Diff through a server-side apply dry run: fields other managers own (the playbook's field manager
+        # for values Argo CD also renders, injected caBundles, defaults) are not reported as drift.
+        "controller.diff.server.side": "true",
+    }
+    params.update({str(k): str(v) for k, v in (settings.get("cmd_params_extra") or {}).items()})
+
+    patches = []
+    for name, data in zip(CONFIG_MAPS, (cm, rbac_data, params)):
+        patches.append({"apiVersion": "v1", "kind": "ConfigMap",
+                        "metadata": {"name": name, "namespace": namespace}, "data": data})
+    return patches
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Applications
+# ---------------------------------------------------------------------------------------------------------
+def _sync_policy(settings: dict, layer: dict) -> dict:
+    policy = {}
+    if _bool(layer.get("automated", settings.get("automated")), True):
+        policy["automated"] = {"prune": _bool(layer.get("prune", settings.get("prune")), True),
+                               "selfHeal": _bool(settings.get("self_heal"), True)}
+    options = layer.get("sync_options")
+    if options is None:
+        options = ["CreateNamespace=true", "ServerSideApply=true"]
+    if options:
+        policy["syncOptions"] = list(options)
+    limit = settings.get("retry_limit", 5)
+    if limit:
+        policy["retry"] = {"limit": int(limit),
+                           "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"}}
+    return policy
+
+
+def _metadata(settings: dict, name: str, wave=None, layer: str | None = None) -> dict:
+    meta = {"name": name, "namespace": settings.get("namespace") or "argocd", "labels": dict(LABELS)}
+    if layer:
+        meta["labels"]["platform.aphex/layer"] = layer
+    if wave is not None:
+        meta["annotations"] = {SYNC_WAVE: str(wave)}
+    if _bool(settings.get("cascade_delete"), False):
+        meta["finalizers"] = [CASCADE_FINALIZER]
+    return meta
+
+
+def gitops_source(settings: dict, path: str, directory: dict | None = None) -> dict:
+    source = {"repoURL": settings["repo_url"], "targetRevision": settings.get("revision") or "HEAD",
+              "path": posixpath.join(settings.get("path") or ".", path)}
+    if directory:
+        source["directory"] = directory
+    return source
+
+
+def layer_sources(settings: dict, layer: dict, lock: dict) -> list:
+    sources = []
+    helm_values = settings.get("helm_values") or {}
+    for item in layer.get("upstream") or []:
+        component = item["component"]
+        if component not in lock:
+            raise GitOpsError(f"layer {layer['name']}: component {component} is not in the upstream lock")
+        values = item.get("values")
+        if values is None:
+            values = helm_values.get(component)
+        sources.append(upstream_source(lock[component], release_name=item.get("release_name"), values=values,
+                                       render=item.get("render")))
+    if _bool(layer.get("platform_manifests"), False):
+        sources.append(gitops_source(settings, f"layers/{layer['name']}"))
+    if not sources:
+        raise GitOpsError(f"layer {layer['name']}: no upstream components and no platform manifests")
+    return sources
+
+
+def application(settings: dict, layer: dict, lock: dict) -> dict:
+    sources = layer_sources(settings, layer, lock)
+    spec = {
+        "project": settings.get("project") or "platform",
+        "destination": {"server": settings.get("destination_server") or IN_CLUSTER,
+                        "namespace": layer["namespace"]},
+        "syncPolicy": _sync_policy(settings, layer),
+    }
+    if len(sources) == 1:
+        spec["source"] = sources[0]
+    else:
+        spec["sources"] = sources
+    if layer.get("ignore_differences"):
+        spec["ignoreDifferences"] = copy.deepcopy(layer["ignore_differences"])
+    prefix = settings.get("prefix", "platform-")
+    return {"apiVersion": APPLICATION_API, "kind": "Application",
+            "metadata": _metadata(settings, f"{prefix}{layer['name']}", layer.get("wave", 0), layer["name"]),
+            "spec": spec}
+
+
+def root_application(settings: dict) -> dict:
+    prefix = settings.get("prefix", "platform-")
+    return {"apiVersion": APPLICATION_API, "kind": "Application",
+            "metadata": _metadata(settings, f"{prefix}root"),
+            "spec": {"project": settings.get("project") or "platform",
+                     "destination": {"server": settings.get("destination_server") or IN_CLUSTER,
+                                     "namespace": settings.get("namespace") or "argocd"},
+                     "source": gitops_source(settings, "apps", {"recurse": False}),
+                     "syncPolicy": _sync_policy(settings, {"sync_options": ["ServerSideApply=true"]})}}
+
+
+def app_project(settings: dict, repos: list) -> dict:
+    meta = _metadata(settings, settings.get("project") or "platform", wave=-1)
+    meta.pop("finalizers", None)
+    return {"apiVersion": APPLICATION_API, "kind": "AppProject", "metadata": meta,
+            "spec": {"description": "The aphex platform's layers, installed by the bootstrap playbook",
+                     "sourceRepos": repos,
+                     "destinations": [{"server": settings.get("destination_server") or IN_CLUSTER,
+                                       "namespace": "*"}],
+                     "clusterResourceWhitelist": [{"group": "*", "kind": "*"}],
+                     "namespaceResourceWhitelist": [{"group": "*", "kind": "*"}]}}
+
+
+def validate_layers(layers: list) -> None:
+    seen = set()
+    for index, layer in enumerate(layers or []):
+        for key in ("name", "namespace"):
+            if not layer.get(key):
+                raise GitOpsError(f"layers[{index}] needs {key}")
+        if layer["name"] in seen:
+            raise GitOpsError(f"layer {layer['name']} is listed twice")
+        seen.add(layer["name"])
+        if not isinstance(layer.get("wave", 0), int):
+            raise GitOpsError(f"layer {layer['name']}: wave must be an integer")
+    waves = [layer.get("wave", 0) for layer in layers or []]
+    if waves != sorted(waves):
+        raise GitOpsError("layers must be listed in bootstrap order with non-decreasing waves "
+                          f"(got {[(layer['name'], layer.get('wave', 0)) for layer in layers]})")
+
+
+def kustomization(install: str, namespace: str) -> dict:
+    """Argo CD's install.yaml placed in its namespace, with the platform's ConfigMap data as patches.
+
+    The playbook applies this kustomization with ``install`` = the local, checksum-verified copy; the GitOps
+    repository's layers/argocd holds the same one with ``install`` = the pinned URL of the same bytes. Both are
+    rendered by kustomize, so Argo CD renders exactly what the playbook applied (kustomize also sets the
+    namespace of the ServiceAccount subjects of install.yaml's RoleBindings, which a plain apply -n does not).
+    """
+    return {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "namespace": namespace,
+            "resources": [install], "patches": [{"path": f"{name}.yaml"} for name in CONFIG_MAPS]}
+
+
+def kustomization_files(patches: list, install: str, namespace: str) -> dict:
+    """File name -> YAML text of the kustomization and its three patches."""
+    files = {"kustomization.yaml": to_yaml(kustomization(install, namespace))}
+    for patch in patches:
+        # Without a namespace: the kustomization's namespace places it, and the patch matches by name.
+        unplaced = copy.deepcopy(patch)
+        unplaced["metadata"].pop("namespace", None)
+        files[f"{patch['metadata']['name']}.yaml"] = to_yaml(unplaced)
+    return files
+
+
+def render(settings: dict, lock_entries: list) -> dict:
+    """Everything the argocd role applies and exports, from the role's settings and the lock entries.
+
+    With ``applications: false`` only the configuration is rendered (Argo CD without the hand-off).
+    """
+    patches = config_patches(settings)
+    namespace = settings.get("namespace") or "argocd"
+    result = {"config_patches": patches, "install_files": kustomization_files(patches, "install.yaml", namespace),
+              "project": None, "root": None, "applications": [], "objects": [], "export": {}, "export_text": {},
+              "application_names": [], "sync_checks": []}
+    if not _bool(settings.get("applications"), True):
+        return result
+    if not settings.get("repo_url"):
+        raise GitOpsError("argocd_gitops_repo_url is empty: the app of apps and the platform's own manifests "
+                          "need the Git repository Argo CD reads them from")
+    lock = {entry["name"]: entry for entry in lock_entries or []}
+    layers = settings.get("layers") or []
+    validate_layers(layers)
+    apps = [application(settings, layer, lock) for layer in layers]
+    root = root_application(settings)
+    all_sources = [root["spec"]["source"]]
+    for app in apps:
+        all_sources.extend(app["spec"].get("sources") or [app["spec"]["source"]])
+    project = app_project(settings, source_repos(all_sources))
+    install = lock.get("argocd-install")
+    install_url = ((install or {}).get("fetch") or {}).get("url") or (install or {}).get("official_url")
+    export = {"apps/00-appproject.yaml": project, "apps/root.yaml": root}
+    for app in apps:
+        export[f"apps/{app['metadata']['name']}.yaml"] = app
+    export_text = {path: to_yaml(obj) for path, obj in export.items()}
+    if not install_url:
+        raise GitOpsError("the lock has no URL for argocd-install; layers/argocd cannot name the install.yaml")
+    for name, text in kustomization_files(patches, install_url, namespace).items():
+        export_text[f"layers/argocd/{name}"] = text
+    names = [root["metadata"]["name"]] + [a["metadata"]["name"] for a in apps]
+    result.update(project=project, root=root, applications=apps, objects=[project, root] + apps, export=export,
+                  export_text=export_text,
+                  application_names=names, sync_checks=sync_checks(names, namespace))
+    return result
+
+
+def sync_checks(names: list, namespace: str) -> list:
+    """aphex.platform.readiness_gate ``resources`` entries: every Application Synced, then Healthy."""
+    return [{"api_version": APPLICATION_API, "kind": "Application", "namespace": namespace, "name": name,
+             "field": field, "value": value}
+            for field, value in (("status.sync.status", "Synced"), ("status.health.status", "Healthy"))
+            for name in names]

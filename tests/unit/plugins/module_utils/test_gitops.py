@@ -1,0 +1,257 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Argo CD configuration, the app of apps and its sources, rendered from the real upstream lock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from lupa import lua51  # requirements-dev.txt: runs Argo CD's health check in a real Lua 5.1
+
+from ansible_collections.aphex.platform.plugins.module_utils import gitops
+from ansible_collections.aphex.platform.plugins.module_utils.gitops import GitOpsError
+
+ROOT = Path(__file__).resolve().parents[4]
+LOCK = yaml.safe_load((ROOT / "upstream" / "lock.yml").read_text())
+ENTRIES = {entry["name"]: entry for entry in LOCK["components"]}
+ROLE_DEFAULTS = yaml.safe_load((ROOT / "roles" / "argocd" / "defaults" / "main.yml").read_text())
+REPO = "https://git.example.com/platform-gitops.git"
+
+
+def settings(**extra):
+    base = {"repo_url": REPO, "path": "platform", "namespace": "argocd", "layers": ROLE_DEFAULTS["argocd_layers"],
+            "helm_values": ROLE_DEFAULTS["argocd_helm_values"], "host": "argocd.example.com"}
+    base.update(extra)
+    return base
+
+
+# ---- sources -------------------------------------------------------------------------------------------------
+def test_every_lock_component_has_a_faithful_source():
+    for name, entry in ENTRIES.items():
+        source = gitops.upstream_source(entry)
+        assert source["repoURL"].startswith("https://"), name
+
+
+def test_helm_chart_source_is_the_pinned_chart_with_the_playbooks_values():
+    source = gitops.upstream_source(ENTRIES["cert-manager-chart"], release_name="cert-manager",
+                                    values={"crds": {"enabled": False}})
+    assert source == {"repoURL": "https://charts.jetstack.io", "chart": "cert-manager",
+                      "targetRevision": ENTRIES["cert-manager-chart"]["helm"]["version"],
+                      "helm": {"releaseName": "cert-manager", "valuesObject": {"crds": {"enabled": False}}}}
+
+
+def test_single_release_file_is_its_repository_at_the_tag_including_only_that_file():
+    source = gitops.upstream_source(ENTRIES["argocd-install"])
+    version = ENTRIES["argocd-install"]["version"]
+    assert source == {"repoURL": "https://github.com/argoproj/argo-cd.git", "targetRevision": version,
+                      "path": "manifests", "directory": {"include": "install.yaml"}}
+
+
+def test_git_directory_source_includes_exactly_the_pinned_files_at_the_pinned_commit():
+    entry = ENTRIES["tekton-pipelines"]
+    source = gitops.upstream_source(entry)
+    commit = entry["files"][0]["url"].split("/")[5]
+    assert source["repoURL"] == "https://github.com/tektoncd/pipeline.git"
+    assert source["targetRevision"] == commit and len(commit) == 40
+    assert source["path"] == "config"
+    assert source["directory"]["recurse"] is True
+    included = source["directory"]["include"].strip("{}").split(",")
+    pinned = sorted(f["path"][len(entry["mirror_path"]) + 1:] for f in entry["files"])
+    assert included == pinned
+
+
+def test_kustomization_directory_is_rendered_by_kustomize():
+    source = gitops.upstream_source(ENTRIES["tekton-dashboard"])
+    assert "directory" not in source and source["path"] == "config"
+    with pytest.raises(GitOpsError, match="needs a kustomization.yaml"):
+        gitops.upstream_source(ENTRIES["tekton-pipelines"], render="kustomize")
+
+
+def test_values_for_a_non_chart_and_unusable_lock_entries_are_errors():
+    with pytest.raises(GitOpsError, match="not a Helm chart"):
+        gitops.upstream_source(ENTRIES["argocd-install"], values={"a": 1})
+    with pytest.raises(GitOpsError, match="no git or Helm source"):
+        gitops.upstream_source({"name": "x", "fetch": {"method": "none"}})
+    mixed = dict(ENTRIES["gateway-api-standard"])
+    mixed["files"] = [dict(f) for f in mixed["files"]]
+    mixed["files"][0]["url"] = mixed["files"][0]["url"].replace(mixed["files"][0]["url"].split("/")[5], "0" * 40)
+    with pytest.raises(GitOpsError, match="do not come from one directory of one commit"):
+        gitops.upstream_source(mixed)
+
+
+@pytest.mark.parametrize("url", ["https://github.com/a/b/c", "https://raw.githubusercontent.com/a/b", ""])
+def test_only_raw_github_urls_are_split(url):
+    with pytest.raises(GitOpsError):
+        gitops.split_raw_github(url)
+
+
+# ---- configuration ---------------------------------------------------------------------------------------------
+def config(**extra):
+    return {p["metadata"]["name"]: p["data"] for p in gitops.config_patches(settings(**extra))}
+
+
+def test_argocd_cm_tracks_by_annotation_and_assesses_application_health():
+    cm = config()["argocd-cm"]
+    assert cm["application.resourceTrackingMethod"] == "annotation"
+    assert cm[gitops.HEALTH_KEY] == gitops.APPLICATION_HEALTH_LUA
+    assert cm["url"] == "https://argocd.example.com"
+    assert cm["users.anonymous.enabled"] == "false"
+    assert "oidc.config" not in cm
+
+
+def test_oidc_config_references_the_secret_never_a_value():
+    cm = config(oidc={"issuer": "https://dex.example.com", "client_id": "argocd", "client_secret_name": "argocd-oidc",
+                      "requested_scopes": ["openid", "groups"], "groups_claim": "roles", "root_ca": "PEM"})["argocd-cm"]
+    oidc = yaml.safe_load(cm["oidc.config"])
+    assert oidc == {"name": "SSO", "issuer": "https://dex.example.com", "clientID": "argocd",
+                    "clientSecret": "$argocd-oidc:clientSecret", "requestedScopes": ["openid", "groups"],
+                    "requestedIDTokenClaims": {"roles": {"essential": True}}, "rootCA": "PEM"}
+
+
+def test_oidc_needs_host_and_secret():
+    with pytest.raises(GitOpsError, match="host"):
+        gitops.config_patches({"oidc": {"issuer": "https://dex", "client_id": "a", "client_secret_name": "s"}})
+    with pytest.raises(GitOpsError, match="client id"):
+        gitops.config_patches({"host": "h", "oidc": {"issuer": "https://dex", "client_id": "a"}})
+
+
+def test_rbac_maps_groups_to_roles_from_the_groups_claim():
+    rbac = config(rbac={"policy": ["g, platform-admins, role:admin", "  ", "g, devs, role:readonly"],
+                        "default_policy": "role:readonly"}, oidc={"groups_claim": "roles"})["argocd-rbac-cm"]
+    assert rbac["policy.csv"] == "g, platform-admins, role:admin\ng, devs, role:readonly\n"
+    assert rbac["policy.default"] == "role:readonly"
+    assert rbac["scopes"] == "[roles]"
+    assert config()["argocd-rbac-cm"]["policy.default"] == ""
+
+
+def test_cmd_params_run_insecure_behind_the_ingress_with_server_side_diff():
+    params = config(cmd_params_extra={"reposerver.parallelism.limit": 2})["argocd-cmd-params-cm"]
+    assert params == {"server.insecure": "true", "controller.diff.server.side": "true",
+                      "reposerver.parallelism.limit": "2"}
+    assert config(server_insecure="false")["argocd-cmd-params-cm"]["server.insecure"] == "false"
+
+
+# ---- applications ----------------------------------------------------------------------------------------------
+def test_default_layers_render_in_bootstrap_order_with_increasing_waves():
+    rendered = gitops.render(settings(), LOCK["components"])
+    apps = rendered["applications"]
+    assert [a["metadata"]["name"] for a in apps] == [
+        "platform-cert-manager", "platform-external-secrets", "platform-ingress", "platform-auth",
+        "platform-argocd", "platform-tekton"]
+    waves = [int(a["metadata"]["annotations"][gitops.SYNC_WAVE]) for a in apps]
+    assert waves == sorted(waves) and len(set(waves)) == len(waves)
+    assert rendered["application_names"][0] == "platform-root"
+    assert [o["kind"] for o in rendered["objects"]] == ["AppProject"] + ["Application"] * 7
+
+
+def test_children_source_what_the_playbook_installed():
+    apps = {a["metadata"]["name"]: a for a in gitops.render(settings(), LOCK["components"])["applications"]}
+    cert = apps["platform-cert-manager"]["spec"]
+    assert [s.get("chart") or s["path"] for s in cert["sources"]] == ["deploy/crds", "cert-manager"]
+    assert cert["sources"][1]["helm"]["valuesObject"] == {"crds": {"enabled": False}}
+    eso = apps["platform-external-secrets"]["spec"]["sources"]
+    assert eso[1]["helm"] == {"releaseName": "external-secrets", "valuesObject": {"installCRDs": False}}
+    argocd = apps["platform-argocd"]["spec"]
+    assert argocd["source"] == {"repoURL": REPO, "targetRevision": "HEAD", "path": "platform/layers/argocd"}
+    assert {"kind": "Secret", "name": "argocd-secret", "jsonPointers": ["/data"]} in argocd["ignoreDifferences"]
+    tekton = apps["platform-tekton"]["spec"]["sources"]
+    assert [s["repoURL"] for s in tekton] == ["https://github.com/tektoncd/pipeline.git",
+                                              "https://github.com/tektoncd/triggers.git",
+                                              "https://github.com/tektoncd/dashboard.git", REPO]
+    for app in apps.values():
+        policy = app["spec"]["syncPolicy"]
+        assert policy["automated"] == {"prune": True, "selfHeal": True}
+        assert "ServerSideApply=true" in policy["syncOptions"]
+        assert "finalizers" not in app["metadata"]
+
+
+def test_root_manages_the_apps_directory_and_the_project_allows_exactly_the_sources():
+    rendered = gitops.render(settings(cascade_delete=True), LOCK["components"])
+    root = rendered["root"]
+    assert root["spec"]["source"] == {"repoURL": REPO, "targetRevision": "HEAD", "path": "platform/apps",
+                                      "directory": {"recurse": False}}
+    assert root["metadata"]["finalizers"] == [gitops.CASCADE_FINALIZER]
+    repos = set()
+    for app in rendered["applications"]:
+        repos.update(s["repoURL"] for s in app["spec"].get("sources") or [app["spec"]["source"]])
+    assert set(rendered["project"]["spec"]["sourceRepos"]) == repos | {REPO}
+    assert rendered["project"]["metadata"]["annotations"][gitops.SYNC_WAVE] == "-1"
+
+
+def test_export_holds_the_apps_and_the_argocd_kustomization():
+    rendered = gitops.render(settings(), LOCK["components"])
+    text = rendered["export_text"]
+    assert sorted(text) == sorted(
+        ["apps/00-appproject.yaml", "apps/root.yaml"] + [f"apps/{n}.yaml" for n in rendered["application_names"][1:]]
+        + ["layers/argocd/kustomization.yaml", "layers/argocd/argocd-cm.yaml", "layers/argocd/argocd-rbac-cm.yaml",
+           "layers/argocd/argocd-cmd-params-cm.yaml"])
+    for path, obj in rendered["export"].items():
+        assert yaml.safe_load(text[path]) == obj
+    exported = yaml.safe_load(text["layers/argocd/kustomization.yaml"])
+    assert exported["resources"] == [ENTRIES["argocd-install"]["fetch"]["url"]]
+    assert exported["namespace"] == "argocd"
+    assert "namespace" not in yaml.safe_load(text["layers/argocd/argocd-cm.yaml"])["metadata"]
+    assert "resource.customizations.health.argoproj.io_Application: |" in text["layers/argocd/argocd-cm.yaml"]
+    # What the playbook applies is the same kustomization, with the local copy of the same install.yaml.
+    local = rendered["install_files"]
+    assert yaml.safe_load(local["kustomization.yaml"]) == {**exported, "resources": ["install.yaml"]}
+    for name in gitops.CONFIG_MAPS:
+        assert local[f"{name}.yaml"] == text[f"layers/argocd/{name}.yaml"]
+    sync = rendered["sync_checks"]
+    assert len(sync) == 2 * len(rendered["application_names"])
+    assert {c["field"] for c in sync} == {"status.sync.status", "status.health.status"}
+
+
+def test_without_applications_only_the_configuration_is_rendered():
+    rendered = gitops.render({"applications": "false", "host": "h"}, [])
+    assert rendered["objects"] == [] and len(rendered["config_patches"]) == 3
+    assert sorted(rendered["install_files"]) == ["argocd-cm.yaml", "argocd-cmd-params-cm.yaml",
+                                                 "argocd-rbac-cm.yaml", "kustomization.yaml"]
+
+
+@pytest.mark.parametrize("layers,message", [
+    ([{"name": "a", "namespace": "x", "wave": 2}, {"name": "b", "namespace": "x", "wave": 1}], "non-decreasing"),
+    ([{"name": "a", "namespace": "x"}, {"name": "a", "namespace": "y"}], "listed twice"),
+    ([{"name": "a"}], "needs namespace"),
+    ([{"name": "a", "namespace": "x", "upstream": [{"component": "nope"}]}], "not in the upstream lock"),
+    ([{"name": "a", "namespace": "x"}], "no upstream components and no platform manifests"),
+])
+def test_invalid_layers_are_rejected(layers, message):
+    with pytest.raises(GitOpsError, match=message):
+        gitops.render(settings(layers=layers), LOCK["components"])
+
+
+def test_the_gitops_repository_is_required_for_the_hand_off():
+    with pytest.raises(GitOpsError, match="argocd_gitops_repo_url is empty"):
+        gitops.render(settings(repo_url=""), LOCK["components"])
+
+
+# ---- the Application health check, run by a Lua 5.1 interpreter (Argo CD uses gopher-lua, Lua 5.1) ----------------
+
+
+def test_health_lua_waits_while_the_child_has_no_health_yet():
+    runtime = lua51.LuaRuntime()
+    runtime.globals().obj = runtime.table_from({})
+    assert dict(runtime.execute(gitops.APPLICATION_HEALTH_LUA).items()) == {"status": "Progressing", "message": ""}
+
+
+@pytest.mark.parametrize("health_status,message", [("Healthy", None), ("Degraded", "Deployment x failed"),
+                                                   ("Progressing", "waiting for rollout"), ("Missing", None)])
+def test_health_lua_reports_the_childs_own_health(health_status, message):
+    runtime = lua51.LuaRuntime()
+    health_table = {"status": health_status}
+    if message:
+        health_table["message"] = message
+    runtime.globals().obj = runtime.table_from(
+        {"status": runtime.table_from({"health": runtime.table_from(health_table),
+                                       "sync": runtime.table_from({"status": "Synced"})})})
+    result = dict(runtime.execute(gitops.APPLICATION_HEALTH_LUA).items())
+    assert result == {"status": health_status, "message": message or ""}
+
+
+def test_health_lua_with_status_but_no_health_is_progressing():
+    runtime = lua51.LuaRuntime()
+    runtime.globals().obj = runtime.table_from({"status": runtime.table_from({"sync": runtime.table_from({})})})
+    assert dict(runtime.execute(gitops.APPLICATION_HEALTH_LUA).items())["status"] == "Progressing"

@@ -1,0 +1,151 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Loading, ordering, placing and patching manifest sets (aphex.platform.k8s_manifests' pure part)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.aphex.platform.plugins.module_utils import manifests
+from ansible_collections.aphex.platform.plugins.module_utils.manifests import ManifestError
+
+
+def obj(kind, name, namespace=None, api_version="v1", **extra):
+    meta = {"name": name}
+    if namespace:
+        meta["namespace"] = namespace
+    return {"apiVersion": api_version, "kind": kind, "metadata": meta, **extra}
+
+
+def crd(group, kind, plural, scope="Namespaced"):
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": f"{plural}.{group}"},
+            "spec": {"group": group, "scope": scope, "names": {"kind": kind, "plural": plural},
+                     "versions": [{"name": "v1", "served": True, "storage": True,
+                                   "schema": {"openAPIV3Schema": {"type": "object"}}}]}}
+
+
+def test_directory_is_read_like_kubectl_apply_recursive(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / "200-role.yaml").write_text("kind: Role\n")
+    (tmp_path / "100-ns.yml").write_text("kind: Namespace\n")
+    (tmp_path / "b" / "x.json").write_text("{}")
+    (tmp_path / "README.md").write_text("not a manifest")
+    (tmp_path / ".hidden" / "y.yaml").write_text("kind: Secret\n")
+    found = [p.replace(str(tmp_path) + "/", "") for p in manifests.manifest_files(str(tmp_path))]
+    assert found == ["100-ns.yml", "200-role.yaml", "b/x.json"]
+    flat = [p.replace(str(tmp_path) + "/", "") for p in manifests.manifest_files(str(tmp_path), recursive=False)]
+    assert flat == ["100-ns.yml", "200-role.yaml"]
+
+
+def test_missing_path_and_empty_directory_are_errors(tmp_path):
+    with pytest.raises(ManifestError, match="no such file"):
+        manifests.manifest_files(str(tmp_path / "nope"))
+    with pytest.raises(ManifestError, match="no manifest files"):
+        manifests.load_files([str(tmp_path)])
+
+
+def test_streams_drop_empty_documents_and_flatten_lists():
+    text = "---\n# comment only\n---\nkind: List\napiVersion: v1\nitems:\n- {kind: A}\n- {kind: B}\n---\nkind: C\n"
+    assert [o["kind"] for o in manifests.parse_stream(text, "x")] == ["A", "B", "C"]
+    with pytest.raises(ManifestError, match="document 0 is not a mapping"):
+        manifests.parse_stream("- a\n- b\n", "x")
+    with pytest.raises(ManifestError, match="not valid YAML"):
+        manifests.parse_stream("a: [b\n", "x")
+
+
+def test_validate_names_the_origin():
+    with pytest.raises(ManifestError, match="f.yaml: every object needs apiVersion, kind and metadata.name"):
+        manifests.validate([("f.yaml", {"kind": "ConfigMap", "metadata": {}})])
+
+
+def test_namespaces_and_crds_go_first_keeping_the_given_order():
+    loaded = [("a", obj("ConfigMap", "c1", "ns")), ("b", crd("x.io", "Widget", "widgets")),
+              ("c", obj("Namespace", "ns")), ("d", obj("ConfigMap", "c2", "ns")), ("e", crd("x.io", "Gadget", "gadgets"))]
+    assert [origin for origin, _obj in manifests.ordered(loaded)] == ["c", "b", "e", "a", "d"]
+
+
+@pytest.mark.parametrize("served,scope,kind,expected", [
+    (True, None, "Widget", True),
+    (False, None, "Widget", False),
+    (None, "Namespaced", "Widget", True),
+    (None, "Cluster", "Widget", False),
+    (None, None, "ClusterRole", False),
+    (None, None, "Unknown", None),
+])
+def test_scope_comes_from_the_cluster_then_the_sets_crds_then_known_kinds(served, scope, kind, expected):
+    scopes = {("x.io", "Widget"): scope} if scope else {}
+    assert manifests.is_namespaced(obj(kind, "w", api_version="x.io/v1"), served, scopes) is expected
+
+
+def test_crd_scopes_of_the_set():
+    loaded = [("a", crd("x.io", "Widget", "widgets", "Cluster")), ("b", crd("y.io", "Thing", "things"))]
+    assert manifests.crd_scopes(loaded) == {("x.io", "Widget"): "Cluster", ("y.io", "Thing"): "Namespaced"}
+
+
+def test_place_fills_the_default_namespace_and_drops_it_from_cluster_scoped_objects():
+    assert manifests.place(obj("ConfigMap", "c"), True, "argocd", "f")["metadata"]["namespace"] == "argocd"
+    assert manifests.place(obj("ConfigMap", "c", "other"), True, "argocd", "f")["metadata"]["namespace"] == "other"
+    assert "namespace" not in manifests.place(obj("ClusterRole", "r", "argocd"), False, "argocd", "f")["metadata"]
+    assert manifests.place(obj("Widget", "w"), None, "argocd", "f")["metadata"]["namespace"] == "argocd"
+    assert "namespace" not in manifests.place(obj("Widget", "w"), None, None, "f")["metadata"]
+    with pytest.raises(ManifestError, match="f: ConfigMap c is namespaced but has no namespace"):
+        manifests.place(obj("ConfigMap", "c"), True, None, "f")
+
+
+def test_images_and_gate_inputs_cover_every_workload_kind():
+    def workload(kind, name, image, path=("spec", "template", "spec")):
+        o = obj(kind, name, "ns", api_version="apps/v1")
+        node = o
+        for key in path:
+            node = node.setdefault(key, {})
+        node["containers"] = [{"name": "c", "image": image}]
+        node["initContainers"] = [{"name": "i", "image": "init:1"}]
+        return o
+    objects = [
+        workload("Deployment", "d", "ko://github.com/tektoncd/pipeline/cmd/controller"),
+        workload("StatefulSet", "s", "redis:8"),
+        workload("DaemonSet", "ds", "agent:1"),
+        workload("CronJob", "cj", "job:1", ("spec", "jobTemplate", "spec", "template", "spec")),
+        crd("x.io", "Widget", "widgets"),
+        {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+         "metadata": {"name": "v"}, "webhooks": []},
+        {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
+         "metadata": {"name": "m"}, "webhooks": []},
+    ]
+    assert manifests.images(objects) == ["agent:1", "init:1", "job:1", "ko://github.com/tektoncd/pipeline/cmd/controller",
+                                         "redis:8"]
+    assert manifests.gate_inputs(objects) == {
+        "crds": ["widgets.x.io"], "deployments": [{"namespace": "ns", "name": "d"}],
+        "statefulsets": [{"namespace": "ns", "name": "s"}], "daemonsets": [{"namespace": "ns", "name": "ds"}],
+        "webhooks": [{"kind": "validating", "name": "v"}, {"kind": "mutating", "name": "m"}]}
+
+
+def test_crd_schemas_are_shortened_in_diffs_only():
+    big = crd("x.io", "Widget", "widgets")
+    short = manifests.shorten_crd_schemas(big)
+    text = short["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    assert text.startswith("<OpenAPI schema, ") and "sha256" in text
+    assert big["spec"]["versions"][0]["schema"]["openAPIV3Schema"] == {"type": "object"}
+    part = {"spec": {"versions": [{"schema": {"openAPIV3Schema": {"a": 1}}}]}}
+    assert manifests.shorten_crd_schemas(part, is_crd=True)["spec"]["versions"][0]["schema"]["openAPIV3Schema"] \
+        .startswith("<OpenAPI schema")
+    assert manifests.shorten_crd_schemas(obj("ConfigMap", "c")) == obj("ConfigMap", "c")
+
+
+def test_a_kustomization_is_written_with_its_copies(tmp_path):
+    source = tmp_path / "install.yaml"
+    source.write_text("kind: ConfigMap\n")
+    target = tmp_path / "render"
+    target.mkdir()
+    manifests.write_kustomization(str(target), {"kustomization.yaml": "resources: [install.yaml]\n",
+                                                "argocd-cm.yaml": "data: {}\n"}, [str(source)])
+    assert sorted(p.name for p in target.iterdir()) == ["argocd-cm.yaml", "install.yaml", "kustomization.yaml"]
+    assert (target / "install.yaml").read_text() == "kind: ConfigMap\n"
+    with pytest.raises(ManifestError, match="plain file name"):
+        manifests.write_kustomization(str(target), {"../escape.yaml": ""}, [])
+    with pytest.raises(ManifestError, match="given twice"):
+        manifests.write_kustomization(str(tmp_path / "render"), {}, [str(source)])
+    with pytest.raises(ManifestError, match="no such file"):
+        manifests.write_kustomization(str(target), {}, [str(tmp_path / "missing.yaml")])

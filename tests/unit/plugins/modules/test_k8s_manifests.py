@@ -1,0 +1,143 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""aphex.platform.k8s_manifests' run() against the in-memory API server of fake_k8s."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+
+from ansible_collections.aphex.platform.plugins.module_utils.k8s_apply import ObjectApplier
+from ansible_collections.aphex.platform.plugins.module_utils.manifests import ManifestError
+from ansible_collections.aphex.platform.plugins.modules import k8s_manifests
+from ansible_collections.aphex.platform.tests.unit.plugins.module_utils.fake_k8s import FakeK8sClient
+
+KINDS = {("v1", "Namespace"), ("v1", "ConfigMap"), ("apps/v1", "Deployment"),
+         ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+         ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration")}
+
+
+class FakeModule:
+    def __init__(self, client, check_mode=False, **params):
+        self.client = client
+        self.check_mode = check_mode
+        self._diff = False
+        self.warnings = []
+        self.params = {"src": [], "recursive": True, "kustomize": [], "kustomization": None, "kubectl": None,
+                       "definitions": [],
+                       "namespace": None, "neutralize_webhooks": False, "yield_to_argocd": False,
+                       "reject_images": [], "state": "present", "field_manager": "aphex-platform",
+                       "force_conflicts": False, "wait_timeout": 30}
+        self.params.update(params)
+
+    def warn(self, message):
+        self.warnings.append(message)
+
+    def applier(self, **kwargs):
+        return ObjectApplier(self.client, check_mode=self.check_mode, warn=self.warn, **kwargs)
+
+
+@pytest.fixture(name="client")
+def fixture_client():
+    client = FakeK8sClient(kinds=KINDS)
+    client.invalidations = 0
+
+    def invalidate():
+        client.invalidations += 1
+    client.client.resources = types.SimpleNamespace(invalidate_cache=invalidate)
+    return client
+
+
+@pytest.fixture(name="manifest_dir")
+def fixture_manifest_dir(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "10-config.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: '1'}\n---\n"
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader, namespace: x}\n"
+        "rules: []\n")
+    (tmp_path / "sub" / "20-app.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\n"
+        "spec: {template: {spec: {containers: [{name: c, image: 'ko://example.com/cmd/app'}]}}}\n---\n"
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\n"
+        "metadata: {name: hooks}\nwebhooks: [{name: v.example.com, failurePolicy: Fail}]\n")
+    return str(tmp_path)
+
+
+NAMESPACE = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "apps"}}
+
+
+def test_a_directory_is_applied_in_order_and_a_second_run_changes_nothing(client, manifest_dir):
+    module = FakeModule(client, src=[manifest_dir], namespace="apps", definitions=[NAMESPACE])
+    first = k8s_manifests.run(module)
+    assert [(r["kind"], r["action"]) for r in first["results"]] == [
+        ("Namespace", "create"), ("ConfigMap", "create"), ("ClusterRole", "create"), ("Deployment", "create"),
+        ("ValidatingWebhookConfiguration", "create")]
+    assert first["changed"] and first["objects"] == 5
+    assert client.object("v1", "ConfigMap", "settings", "apps")["data"] == {"a": "1"}
+    assert "namespace" not in client.object("rbac.authorization.k8s.io/v1", "ClusterRole", "reader")["metadata"]
+    assert first["images"] == ["ko://example.com/cmd/app"]
+    assert first["gate"]["deployments"] == [{"namespace": "apps", "name": "app"}]
+    assert first["gate"]["webhooks"] == [{"kind": "validating", "name": "hooks"}]
+    assert client.invalidations == 1
+    second = k8s_manifests.run(FakeModule(client, src=[manifest_dir], namespace="apps", definitions=[NAMESPACE]))
+    assert not second["changed"] and second["counts"] == {"unchanged": 5}
+
+
+def test_webhooks_are_neutralised_only_when_asked(client, manifest_dir):
+    k8s_manifests.run(FakeModule(client, src=[manifest_dir], namespace="apps", definitions=[NAMESPACE]))
+    hooks = next(o for (_g, kind, _ns, name), o in client.store.items()
+                 if kind == "ValidatingWebhookConfiguration" and name == "hooks")
+    assert hooks["webhooks"][0]["failurePolicy"] == "Fail"
+    k8s_manifests.run(FakeModule(client, src=[manifest_dir], namespace="apps", definitions=[NAMESPACE],
+                                 neutralize_webhooks=True))
+    hooks = next(o for (_g, kind, _ns, name), o in client.store.items()
+                 if kind == "ValidatingWebhookConfiguration" and name == "hooks")
+    assert hooks["webhooks"][0]["failurePolicy"] == "Ignore" and hooks["webhooks"][0]["timeoutSeconds"] == 1
+
+
+def test_rejected_images_stop_the_set_before_any_request(client, manifest_dir):
+    with pytest.raises(ManifestError, match=r"cannot be pulled \(ko://example.com/cmd/app\); nothing was applied"):
+        k8s_manifests.run(FakeModule(client, src=[manifest_dir], namespace="apps", definitions=[NAMESPACE],
+                                     reject_images=["ko://"]))
+    assert client.mutating_calls() == []
+
+
+def test_check_mode_plans_namespaces_an_earlier_step_creates(client, manifest_dir):
+    module = FakeModule(client, check_mode=True, src=[manifest_dir], namespace="apps")
+    client.dry_run = True
+    result = k8s_manifests.run(module)
+    assert result["changed"] and {r["action"] for r in result["results"]} == {"create"}
+    assert any("namespace apps does not exist yet" in w for w in module.warnings)
+    assert client.store == {}
+
+
+def test_objects_argo_cd_tracks_are_left_to_it(client, manifest_dir):
+    k8s_manifests.run(FakeModule(client, src=[manifest_dir], namespace="apps", definitions=[NAMESPACE]))
+    tracked = client.object("v1", "ConfigMap", "settings", "apps")
+    tracked["metadata"]["annotations"] = {"argocd.argoproj.io/tracking-id": "platform-x:/ConfigMap:apps/settings"}
+    tracked["data"] = {"a": "changed through git"}
+    result = k8s_manifests.run(FakeModule(client, src=[manifest_dir], namespace="apps", definitions=[NAMESPACE],
+                                          yield_to_argocd=True))
+    assert not result["changed"]
+    assert {"kind": "ConfigMap", "apiVersion": "v1", "name": "settings", "namespace": "apps",
+            "action": "managed-by-argocd"} in result["results"]
+    assert result["counts"] == {"unchanged": 4, "managed-by-argocd": 1}
+    assert client.object("v1", "ConfigMap", "settings", "apps")["data"] == {"a": "changed through git"}
+    assert result["gate"]["deployments"] == [{"namespace": "apps", "name": "app"}]  # still gated
+    reverted = k8s_manifests.run(FakeModule(client, src=[manifest_dir], namespace="apps", definitions=[NAMESPACE]))
+    assert reverted["changed"]  # without yield_to_argocd the playbook would revert the Git change
+
+
+def test_state_absent_deletes_in_reverse_order(client, manifest_dir):
+    k8s_manifests.run(FakeModule(client, src=[manifest_dir], namespace="apps", definitions=[NAMESPACE]))
+    result = k8s_manifests.run(FakeModule(client, src=[manifest_dir], namespace="apps", definitions=[NAMESPACE],
+                                          state="absent"))
+    assert [r["kind"] for r in result["results"]] == [
+        "ValidatingWebhookConfiguration", "Deployment", "ClusterRole", "ConfigMap", "Namespace"]
+    assert {r["action"] for r in result["results"]} == {"delete"} and client.store == {}
+
+
+def test_nothing_to_apply_is_an_error(client):
+    with pytest.raises(ManifestError, match="nothing to apply"):
+        k8s_manifests.run(FakeModule(client))
