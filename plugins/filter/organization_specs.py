@@ -53,6 +53,11 @@ EXAMPLES = r"""
   ansible.builtin.assert:
     that: checked.errors | length == 0
     fail_msg: "{{ checked.errors }}"
+
+- name: Use the derived names instead of rebuilding them
+  ansible.builtin.debug:
+    msg: "{{ item.names.tunnel }} routes {{ item.names.webhook_hostname }} to {{ item.names.listener_url }}"
+  loop: "{{ (aphex_organizations | aphex.platform.organization_specs).organizations }}"
 """
 
 RETURN = r"""
@@ -61,7 +66,16 @@ _value:
   type: dict
   contains:
     organizations:
-      description: The organizations with defaults applied, filtered by O(select).
+      description:
+        - The organizations with defaults applied, filtered by O(select).
+        - Each has a key C(names) with every name derived from it, so that roles never rebuild one.
+          C(namespace) (V(org-<name>)), C(webhook_secret) and C(webhook_secret_key) (the Secret and key holding the
+          GitHub webhook secret), C(eventlistener) and C(eventlistener_service) (the Tekton EventListener and its
+          Service), C(listener_url) (the listener's in-namespace URL, where the tunnel routes to),
+          C(webhook_hostname) (V(<name>.<domain>), null without a domain), C(webhook_url) (the public URL GitHub
+          delivers to, null when not exposed), C(tunnel) (the Cloudflare tunnel name), C(tunnel_token_secret),
+          C(cloudflared_deployment), C(cluster_secret_store), C(eventlistener_binding) (the ClusterRoleBinding)
+          and C(owner_selector) (the label selector of every object the organization module created).
       type: list
       elements: dict
     errors:

@@ -59,7 +59,7 @@ def onboard(module, applier, spec: dict) -> dict:
     }
     desired = objects.desired_objects(spec, secret_value, tunnel, settings)
     record = desired[0]
-    url = objects.webhook_url(spec)
+    url = naming.webhook_url(spec)
 
     def write_status(error=None):
         current = applier.get(record["apiVersion"], record["kind"], org, params["platform_namespace"])

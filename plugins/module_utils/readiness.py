@@ -1,21 +1,20 @@
 # Copyright (c) aphex.platform contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Readiness gates: pure predicates, the polling loop, the timeout diagnostic, and webhook neutralisation.
+"""Readiness gates: pure predicates, the polling loop and the timeout diagnostic.
 
-Nothing here imports the kubernetes client. The cluster is reached through a *reader* with four methods
-(``get``, ``list``, ``dry_run_create``, ``patch_json``; see ``readiness_k8s.ClusterReader``), so the whole gate,
+Nothing here imports the kubernetes client. The cluster is reached through a *reader* with three methods
+(``get``, ``list``, ``dry_run_create``; see ``readiness_k8s.ClusterReader``), so the whole gate,
 timeouts included, runs in unit tests against plain dicts.
 
 A gate is a list of checks. Each check belongs to a *category* (``crds``, ``deployments``, ...). Categories
 listed in ``requires_controller`` need a container that really runs (cainjector writing a caBundle, a webhook
-answering, a controller setting a condition); on a cluster whose workloads are simulated (kwok) those checks
-are reported as skipped with the reason, never waited for and never reported as passed.
+answering, a controller setting a condition); when the gate's component does not run on this cluster
+(``not_running``) those checks are reported as skipped with the reason, never waited for nor reported as passed.
 """
 
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass, field
 
@@ -27,25 +26,6 @@ CATEGORIES = (
 CATEGORY_ALIASES = {"webhooks": ("webhook_endpoints", "webhook_ca_bundle")}
 DEFAULT_REQUIRES_CONTROLLER = ("webhook_ca_bundle", "api_services", "resources", "admission_probes")
 
-# Why a check of a category cannot pass when no container runs (simulated workloads).
-SIMULATED_REASONS = {
-    "webhook_ca_bundle": "workloads are simulated (no container runs), so nothing (cert-manager's cainjector, the "
-                         "webhook's own certificate controller or job) injects the caBundle",
-    "webhook_endpoints": "workloads are simulated, so nothing answers behind the webhook's endpoints",
-    "api_services": "workloads are simulated, so the aggregated API server behind the APIService never answers",
-    "resources": "workloads are simulated, so no controller reconciles the resource and sets its status",
-    "admission_probes": "workloads are simulated, so the admission webhook cannot answer the dry-run request",
-    "deployments": "workloads are simulated; Deployment availability was declared controller-dependent",
-    "statefulsets": "workloads are simulated; StatefulSet readiness was declared controller-dependent",
-    "daemonsets": "workloads are simulated; DaemonSet readiness was declared controller-dependent",
-    "services": "workloads are simulated, so the endpoints exist but nothing answers on them",
-    "crds": "workloads are simulated; CRD establishment was declared controller-dependent",
-}
-
-NEUTRALIZED_ANNOTATION = "platform.aphex/webhook-neutralized"
-NEUTRALIZED_VALUE = "simulated workloads: failurePolicy Ignore, timeoutSeconds 1"
-NEUTRAL_FAILURE_POLICY = "Ignore"
-NEUTRAL_TIMEOUT_SECONDS = 1
 WEBHOOK_KINDS = {"validating": "ValidatingWebhookConfiguration", "mutating": "MutatingWebhookConfiguration"}
 ADMISSION_API = "admissionregistration.k8s.io/v1"
 
@@ -281,72 +261,6 @@ def resource_status(obj: dict | None, spec: dict) -> tuple:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Webhook neutralisation (simulated clusters only): the one place that decides what "neutralised" means
-# ---------------------------------------------------------------------------------------------------------
-def is_webhook_configuration(obj: dict) -> bool:
-    return (isinstance(obj, dict) and obj.get("kind") in WEBHOOK_KINDS.values()
-            and str(obj.get("apiVersion", "")).startswith("admissionregistration.k8s.io/"))
-
-
-def neutralize_webhook_configuration(obj: dict) -> dict:
-    """A copy whose webhooks all have failurePolicy Ignore and timeoutSeconds 1, annotated as such.
-
-    The API server then lets every request through when the webhook cannot be reached (after at most one
-    second per webhook) instead of rejecting it. Everything else, caBundle included, is left as it is.
-    """
-    result = copy.deepcopy(obj)
-    for hook in result.get("webhooks") or []:
-        hook["failurePolicy"] = NEUTRAL_FAILURE_POLICY
-        hook["timeoutSeconds"] = NEUTRAL_TIMEOUT_SECONDS
-    meta = result.setdefault("metadata", {})
-    annotations = meta.get("annotations") or {}
-    annotations[NEUTRALIZED_ANNOTATION] = NEUTRALIZED_VALUE
-    meta["annotations"] = annotations
-    return result
-
-
-def neutralize_webhooks(objects: list, names=None) -> list:
-    """Rendered manifests with every (or every named) webhook configuration neutralised; others untouched."""
-    wanted = set(names) if names else None
-    result = []
-    for obj in objects or []:
-        if is_webhook_configuration(obj) and (wanted is None or (obj.get("metadata") or {}).get("name") in wanted):
-            result.append(neutralize_webhook_configuration(obj))
-        else:
-            result.append(obj)
-    return result
-
-
-def is_neutralized(config: dict) -> bool:
-    hooks = config.get("webhooks") or []
-    annotations = (config.get("metadata") or {}).get("annotations") or {}
-    return (annotations.get(NEUTRALIZED_ANNOTATION) == NEUTRALIZED_VALUE
-            and all(h.get("failurePolicy") == NEUTRAL_FAILURE_POLICY
-                    and h.get("timeoutSeconds") == NEUTRAL_TIMEOUT_SECONDS for h in hooks))
-
-
-def neutralize_patch(config: dict) -> list:
-    """JSON patch (RFC 6902) that neutralises a live configuration; empty when it already is.
-
-    Every webhook index is guarded by a ``test`` of its name, so a configuration that changed in between
-    makes the patch fail instead of touching the wrong webhook.
-    """
-    if is_neutralized(config):
-        return []
-    ops = []
-    meta = config.get("metadata") or {}
-    if meta.get("annotations") is None:
-        ops.append({"op": "add", "path": "/metadata/annotations", "value": {}})
-    ops.append({"op": "add", "path": "/metadata/annotations/" + NEUTRALIZED_ANNOTATION.replace("~", "~0")
-                .replace("/", "~1"), "value": NEUTRALIZED_VALUE})
-    for index, hook in enumerate(config.get("webhooks") or []):
-        ops.append({"op": "test", "path": f"/webhooks/{index}/name", "value": hook.get("name")})
-        ops.append({"op": "add", "path": f"/webhooks/{index}/failurePolicy", "value": NEUTRAL_FAILURE_POLICY})
-        ops.append({"op": "add", "path": f"/webhooks/{index}/timeoutSeconds", "value": NEUTRAL_TIMEOUT_SECONDS})
-    return ops
-
-
-# ---------------------------------------------------------------------------------------------------------
 # Checks
 # ---------------------------------------------------------------------------------------------------------
 @dataclass
@@ -420,15 +334,25 @@ def build_checks(params: dict) -> list:
     return checks
 
 
-def split_checks(checks: list, simulated: bool, requires_controller) -> tuple:
-    """(to_run, skipped): with simulated workloads, controller-dependent checks are skipped with the reason."""
-    if not simulated:
+def not_running_reason(component: str | None, not_running: dict | None) -> str:
+    """Why ``component`` does not run on this cluster ('' when it runs); key ``*`` stands for every component."""
+    not_running = not_running or {}
+    if component and component in not_running:
+        return f"{component} does not run on this cluster: {not_running[component]}"
+    if "*" in not_running:
+        return f"{component or 'the component'} does not run on this cluster: {not_running['*']}"
+    return ""
+
+
+def split_checks(checks: list, reason: str, requires_controller) -> tuple:
+    """(to_run, skipped): when the component does not run (``reason``), controller-dependent checks are skipped."""
+    if not reason:
         return list(checks), []
     controller = expand_categories(requires_controller)
     run, skipped = [], []
     for check in checks:
         if check.category in controller:
-            skipped.append({"check": check.name, "reason": SIMULATED_REASONS[check.category]})
+            skipped.append({"check": check.name, "reason": reason})
         else:
             run.append(check)
     return run, skipped
@@ -561,8 +485,7 @@ def summarize_webhook_configuration(kind: str, name: str, config: dict | None) -
         })
     annotations = (config.get("metadata") or {}).get("annotations") or {}
     inject = {k: v for k, v in annotations.items() if k.startswith("cert-manager.io/inject-ca-from")}
-    return {"kind": kind, "name": name, "found": True, "webhooks": hooks, "inject_annotations": inject,
-            "neutralized": annotations.get(NEUTRALIZED_ANNOTATION) == NEUTRALIZED_VALUE}
+    return {"kind": kind, "name": name, "found": True, "webhooks": hooks, "inject_annotations": inject}
 
 
 def summarize_pods(pods: list) -> list:
@@ -634,8 +557,7 @@ def format_diagnostics(diagnostics: dict) -> str:
         if not summary.get("found"):
             lines.append(f"{summary['kind']} {summary['name']}: not found")
             continue
-        lines.append(f"{summary['kind']} {summary['name']}"
-                     + (" (neutralised: failurePolicy Ignore)" if summary.get("neutralized") else "") + ":")
+        lines.append(f"{summary['kind']} {summary['name']}:")
         for hook in summary["webhooks"]:
             lines.append(f"  - {hook['name']}: {hook['service'] or hook['url']}, caBundle {hook['caBundle']}, "
                          f"failurePolicy {hook['failurePolicy']}, timeoutSeconds {hook['timeoutSeconds']}")
@@ -667,7 +589,7 @@ class GateResult:
     passed: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
     failed: list = field(default_factory=list)
-    neutralized: list = field(default_factory=list)
+    not_running_reason: str = ""
     elapsed: float = 0.0
     rounds: int = 0
     diagnostics: dict = field(default_factory=dict)
@@ -677,17 +599,11 @@ class GateResult:
     def ok(self) -> bool:
         return not self.failed
 
-    @property
-    def changed(self) -> bool:
-        return bool(self.neutralized)
-
     def message(self, timeout) -> str:
         if self.ok:
             parts = [f"{len(self.passed)} check(s) passed"]
             if self.skipped:
                 parts.append(f"{len(self.skipped)} skipped")
-            if self.neutralized:
-                parts.append("neutralised webhook configuration(s): " + ", ".join(self.neutralized))
             return "; ".join(parts) + f" (after {self.elapsed:.0f}s)"
         failing = "\n".join(f"- {f['check']}: {f['reason']}" for f in self.failed)
         text = (f"Readiness gate timed out after {timeout}s: {len(self.failed)} of "
@@ -696,45 +612,22 @@ class GateResult:
         return text + ("\nDiagnostic:\n" + diagnostic if diagnostic else "")
 
 
-def neutralize_live(reader, webhooks: list, check_mode: bool) -> list:
-    """Neutralise the named live webhook configurations; returns the names it changed (or would change)."""
-    changed = []
-    for item in webhooks or []:
-        kind = WEBHOOK_KINDS[item["kind"]]
-        config = reader.get(ADMISSION_API, kind, item["name"])
-        if not config:
-            continue
-        ops = neutralize_patch(config)
-        if ops:
-            if not check_mode:
-                reader.patch_json(ADMISSION_API, kind, item["name"], ops)
-            changed.append(f"{kind} {item['name']}")
-    return changed
-
-
 def run_gate(reader, params: dict, check_mode: bool = False, clock=time.monotonic, sleep=time.sleep) -> GateResult:
-    """Poll until every check that is not skipped passes, or until ``timeout`` seconds have passed.
+    """Poll until every check that is not skipped passes, or until ``wait_timeout`` seconds have passed.
 
     In check mode the checks are evaluated once: what is not satisfied yet (the run that would install it
     has not happened) is reported as skipped with that reason, not waited for.
     """
     checks = build_checks(params)
-    simulated = bool(params.get("simulated"))
+    reason = not_running_reason(params.get("component"), params.get("not_running"))
     requires = params.get("requires_controller")
-    to_run, skipped = split_checks(checks, simulated, DEFAULT_REQUIRES_CONTROLLER if requires is None else requires)
-    timeout, interval = params.get("timeout", 300), max(params.get("interval", 3), 0)
+    to_run, skipped = split_checks(checks, reason, DEFAULT_REQUIRES_CONTROLLER if requires is None else requires)
+    timeout, interval = params.get("wait_timeout", 300), max(params.get("wait_sleep", 3), 0)
     evaluator = Evaluator(reader)
-    result = GateResult(skipped=skipped, check_mode=check_mode)
-    neutralize = simulated and params.get("neutralize_webhooks")
-    neutralized = set()
+    result = GateResult(skipped=skipped, check_mode=check_mode, not_running_reason=reason)
     start = clock()
     while True:
         result.rounds += 1
-        if neutralize:
-            for name in _fatal_reads(lambda: neutralize_live(reader, params.get("webhooks"), check_mode)):
-                if name not in neutralized:
-                    neutralized.add(name)
-                    result.neutralized.append(name)
         passed, failed = [], []
         for check in to_run:
             try:
@@ -761,12 +654,3 @@ def run_gate(reader, params: dict, check_mode: bool = False, clock=time.monotoni
                                                               {f["check"] for f in failed}])
             return result
         sleep(min(interval, max(timeout - result.elapsed, 0)) or 0)
-
-
-def _fatal_reads(action):
-    try:
-        return action()
-    except ReadError as exc:
-        if exc.status in FATAL_STATUSES:
-            raise ReadinessError(exc.msg) from exc
-        return []

@@ -18,13 +18,9 @@ from ansible_collections.aphex.platform.plugins.module_utils.k8s_apply import (
 )
 from ansible_collections.aphex.platform.plugins.module_utils.readiness import ReadError
 
-NEUTRALIZE_FIELD_MANAGER = "aphex-platform-simulation"
-
-
 class ClusterReader:
-    def __init__(self, client, field_manager: str = NEUTRALIZE_FIELD_MANAGER):
+    def __init__(self, client):
         self.client = client
-        self.field_manager = field_manager
         self._resources: dict = {}
 
     def _resource(self, api_version: str, kind: str):
@@ -95,14 +91,3 @@ class ClusterReader:
                 raise ReadError(f"dry-run create {obj['kind']}: {message}", status) from exc
             return message
         return None
-
-    def patch_json(self, api_version: str, kind: str, name: str, ops: list) -> None:
-        resource = self._resource(api_version, kind)
-        if resource is None:
-            raise ReadError(f"the cluster does not serve {kind} ({api_version})")
-        try:
-            resource.patch(body=ops, name=name, content_type="application/json-patch+json",
-                           field_manager=self.field_manager)
-        except Exception as exc:
-            message, status = _api_message(exc)
-            raise ReadError(f"patch {kind} {name}: {message}", status) from exc

@@ -22,9 +22,7 @@ description:
     CustomResourceDefinition is not installed yet and objects in a namespace that does not exist yet (created by
     this set or by an earlier step of the same run) cannot be dry-run; they are reported as V(create) with a
     warning instead of failing, so C(--check) on an empty cluster predicts the run.
-  - With O(neutralize_webhooks=true) (clusters whose workloads are simulated), every admission webhook
-    configuration of the set is applied with C(failurePolicy=Ignore) and C(timeoutSeconds=1), the collection's one
-    documented patch of upstream manifests (see C(docs/local-cluster.md)). Nothing else is changed.
+  - Upstream manifests are applied unmodified.
   - With O(state=absent) deletes the set's objects in reverse order, waiting until its namespaces are gone.
 author:
   - aphex.platform maintainers (@aphex-platform)
@@ -92,14 +90,6 @@ options:
       - Namespace of the namespaced objects that do not name one. A namespace on a cluster-scoped object is dropped.
       - Without it, a namespaced object without a namespace is an error.
     type: str
-  neutralize_webhooks:
-    description:
-      - Apply every ValidatingWebhookConfiguration and MutatingWebhookConfiguration of the set with
-        C(failurePolicy=Ignore) and C(timeoutSeconds=1) and the annotation C(platform.aphex/webhook-neutralized).
-      - Only for clusters whose workloads are simulated (the local cluster), where no webhook can ever answer and
-        C(failurePolicy=Fail) would reject every later request the webhook matches.
-    type: bool
-    default: false
   yield_to_argocd:
     description:
       - Leave alone every object of the set that Argo CD already tracks (annotation
@@ -173,11 +163,10 @@ EXAMPLES = r"""
   register: argocd_applied
   delegate_to: localhost
 
-- name: Tekton Pipelines' source tree, recursively, with its webhooks neutralised on a simulated cluster
+- name: Tekton Pipelines' source tree, recursively, refusing unresolved ko:// images
   aphex.platform.k8s_manifests:
     src: ["{{ tekton_pipelines.path }}"]
-    neutralize_webhooks: true
-    reject_images: []
+    reject_images: ["ko://"]
   delegate_to: localhost
 
 - name: A kustomization (kubectl apply -k), left to Argo CD once Argo CD tracks its objects
@@ -202,7 +191,7 @@ EXAMPLES = r"""
 
 - name: One kubeconfig for every platform module
   module_defaults:
-    group/aphex.platform.platform:
+    group/aphex.platform.k8s:
       kubeconfig: "{{ platform_kubeconfig }}"
   block:
     - name: Remove the set again
@@ -323,7 +312,6 @@ from ansible_collections.aphex.platform.plugins.module_utils.k8s_apply import (
     describe,
 )
 from ansible_collections.aphex.platform.plugins.module_utils import manifests
-from ansible_collections.aphex.platform.plugins.module_utils.readiness import neutralize_webhooks
 
 
 def argument_spec() -> dict:
@@ -339,7 +327,6 @@ def argument_spec() -> dict:
         kubectl={"type": "path"},
         definitions={"type": "list", "elements": "dict", "default": []},
         namespace={"type": "str"},
-        neutralize_webhooks={"type": "bool", "default": False},
         yield_to_argocd={"type": "bool", "default": False},
         reject_images={"type": "list", "elements": "str", "default": []},
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
@@ -377,9 +364,6 @@ def load(module) -> list:
     if not loaded:
         raise manifests.ManifestError("nothing to apply: give src, kustomize or definitions")
     manifests.validate(loaded)
-    if params["neutralize_webhooks"]:
-        origins = [origin for origin, _obj in loaded]
-        loaded = list(zip(origins, neutralize_webhooks([obj for _origin, obj in loaded])))
     return manifests.ordered(loaded)
 
 

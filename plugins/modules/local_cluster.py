@@ -53,7 +53,7 @@ options:
       - When the Kubernetes version does not build, neighbouring releases are tried.
     type: dict
     default: {}
-  start_timeout:
+  wait_timeout:
     description: Seconds to wait for every component to become ready.
     type: int
     default: 240
@@ -150,7 +150,7 @@ def run(module: AnsibleModule) -> dict:
             return result
         toolchain = ensure_toolchain(params["versions"], log=module.debug)
         cluster.toolchain = toolchain
-        result["changed"] = cluster.start(timeout=params["start_timeout"])
+        result["changed"] = cluster.start(timeout=params["wait_timeout"])
         result["binaries"] = toolchain.binaries
     elif params["state"] == "stopped":
         result["changed"] = bool(cluster.running_components())
@@ -173,7 +173,7 @@ def main() -> None:
             "path": {"type": "path", "required": True},
             "nodes": {"type": "int", "default": 2},
             "versions": {"type": "dict", "default": {}},
-            "start_timeout": {"type": "int", "default": 240},
+            "wait_timeout": {"type": "int", "default": 240},
         },
         supports_check_mode=True,
     )

@@ -227,7 +227,7 @@ EXAMPLES = r"""
 
 - name: Use one kubeconfig for every platform module
   module_defaults:
-    group/aphex.platform.platform:
+    group/aphex.platform.k8s:
       kubeconfig: /etc/aphex/admin.kubeconfig
   block:
     - name: Offboard an organization

@@ -182,7 +182,7 @@ EXAMPLES = r"""
 
 - name: One kubeconfig for every platform module
   module_defaults:
-    group/aphex.platform.platform:
+    group/aphex.platform.k8s:
       kubeconfig: "{{ platform_kubeconfig }}"
   block:
     - name: Tekton Triggers webhook secret

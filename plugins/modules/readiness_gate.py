@@ -22,17 +22,11 @@ description:
     admission webhooks whose every Service has ready endpoints and whose every webhook has a C(caBundle)
     (O(webhooks)); APIServices C(Available) (O(api_services)); any object's condition or field (O(resources));
     and server-side dry-run creates that admission must accept (O(admission_probes))."
-  - Checks whose category is listed in O(requires_controller) need a container that really runs. With
-    O(simulated=true) (pods simulated by kwok, as on the local cluster) they are not waited for; they are
-    returned in RV(skipped_checks) with the reason, and a warning names them. The other checks still run and must pass.
-  - With O(simulated=true) and O(neutralize_webhooks=true), every webhook configuration listed in O(webhooks)
-    first gets C(failurePolicy=Ignore) and C(timeoutSeconds=1) on all its webhooks and the annotation
-    C(platform.aphex/webhook-neutralized), through a JSON patch with field manager C(aphex-platform-simulation).
-    This is the collection's one documented change to upstream manifests on simulated clusters, for webhooks
-    installed by Helm. Manifests the playbook applies itself get the same change before they are applied, from
-    the O(aphex.platform.k8s_manifests#module:neutralize_webhooks) option or the
-    P(aphex.platform.neutralize_webhooks#filter) filter. On a cluster that is not
-    simulated nothing is patched.
+  - Checks whose category is listed in O(requires_controller) need a container that really runs. When
+    O(component) does not run on this cluster (it, or V(*), is a key of O(not_running)) they are not waited for;
+    they are returned in RV(skipped_checks) with the reason, and a warning names them. The other checks still
+    run and must pass. RV(not_running_reason) says why, so later tasks that need a running container can be made
+    conditional on the gate's answer.
 author:
   - aphex.platform maintainers (@aphex-platform)
 extends_documentation_fragment:
@@ -42,11 +36,10 @@ attributes:
     support: full
     description:
       - Evaluates the checks once without waiting. Checks not satisfied yet (the objects a real run would
-        create are not there) are returned in RV(skipped_checks) with the reason instead of failing. Webhooks that
-        would be neutralised are reported, not patched.
+        create are not there) are returned in RV(skipped_checks) with the reason instead of failing.
   diff_mode:
     support: none
-    description: Nothing is written except the neutralisation, which RV(neutralized) reports.
+    description: Nothing is written.
   platform:
     support: full
     platforms: posix
@@ -157,45 +150,46 @@ options:
     default: []
   requires_controller:
     description:
-      - Check categories that need a running controller or webhook server, skipped with O(simulated=true).
+      - Check categories that need a running controller or webhook server, skipped when O(component) does not run
+        (see O(not_running)).
       - Categories are V(crds), V(deployments), V(statefulsets), V(daemonsets), V(services),
         V(webhook_endpoints), V(webhook_ca_bundle), V(api_services), V(resources), V(admission_probes);
         V(webhooks) stands for both webhook categories.
-      - The default skips only what a simulated cluster can never satisfy. Rollouts, CRDs and endpoints are
-        simulated faithfully enough to be checked.
+      - The default skips only what needs a running container. Rollouts, CRDs and endpoints are reported by the
+        control plane even when the component's containers do not run (for example on a kwok cluster).
     type: list
     elements: str
     choices: [crds, deployments, statefulsets, daemonsets, services, webhook_endpoints, webhook_ca_bundle,
               api_services, resources, admission_probes, webhooks]
     default: [webhook_ca_bundle, api_services, resources, admission_probes]
-  simulated:
+  component:
+    description: The component this gate checks, for example V(cert-manager) or V(argocd); looked up in O(not_running).
+    type: str
+  not_running:
     description:
-      - Workloads are simulated (kwok), so no container runs. Set it from C(aphex_simulated_workloads).
-    type: bool
-    default: false
-  neutralize_webhooks:
-    description:
-      - With O(simulated=true), neutralise the webhook configurations listed in O(webhooks) before checking
-        (see the description). Ignored when O(simulated=false).
-    type: bool
-    default: false
-  timeout:
+      - Component name -> the reason it does not run on this cluster; the key V(*) means every component.
+      - When O(component) (or V(*)) is a key, the categories of O(requires_controller) are skipped with the reason
+        C(<component> does not run on this cluster: <reason>).
+      - Set it once for a whole play through C(module_defaults) from an inventory variable.
+    type: dict
+    default: {}
+  wait_timeout:
     description: Seconds to wait for all checks before failing with the diagnostic.
     type: int
     default: 300
-  interval:
+  wait_sleep:
     description: Seconds between two rounds of checks.
     type: int
     default: 3
 notes:
   - The skipped checks are returned as RV(skipped_checks), not C(skipped), because Ansible reads a true
     C(skipped) key in a result as "the task was skipped".
-  - The module never reports C(changed) except when it neutralised a webhook configuration.
+  - The module never reports C(changed); it writes nothing.
   - A read that the API server refuses with 401 or 403 fails the task at once; other read errors are retried
     until the timeout.
 seealso:
   - name: The local cluster
-    description: What a simulated cluster does and does not do, and the webhook neutralisation.
+    description: What the local rehearsal cluster does and does not run.
     link: https://github.com/aphex-platform/aphex.platform/blob/main/docs/local-cluster.md
 """
 
@@ -205,7 +199,7 @@ EXAMPLES = r"""
     crds:
       - certificates.cert-manager.io
       - clusterissuers.cert-manager.io
-    timeout: 60
+    wait_timeout: 60
 
 - name: cert-manager is ready (at least as strict as its PostSync readiness hook)
   aphex.platform.readiness_gate:
@@ -221,9 +215,13 @@ EXAMPLES = r"""
         kind: Issuer
         metadata: {name: aphex-readiness-probe, namespace: cert-manager}
         spec: {selfSigned: {}}
-    simulated: "{{ aphex_simulated_workloads | default(false) }}"
-    neutralize_webhooks: true
+    component: cert-manager
   register: cert_manager_gate
+
+- name: Tasks that need a running container follow the gate's answer
+  ansible.builtin.debug:
+    msg: "cert-manager's webhook answers"
+  when: cert_manager_gate.not_running_reason | length == 0
 
 - name: An Argo CD Application is synced (a field, not a condition)
   aphex.platform.readiness_gate:
@@ -234,17 +232,19 @@ EXAMPLES = r"""
         name: platform-root
         field: status.sync.status
         value: Synced
-    simulated: "{{ aphex_simulated_workloads | default(false) }}"
+    component: argocd
 
 - name: Predict only (check mode never waits)
   aphex.platform.readiness_gate:
     crds: [ingressclasses.networking.k8s.io]
   check_mode: true
 
-- name: One kubeconfig for every platform module
+- name: One kubeconfig for every Kubernetes module, and what does not run on this cluster, set once
   module_defaults:
-    group/aphex.platform.platform:
+    group/aphex.platform.k8s:
       kubeconfig: "{{ aphex_kubeconfig }}"
+    aphex.platform.readiness_gate:
+      not_running: "{{ aphex_components_not_running | default({}) }}"
   block:
     - name: ingress-nginx answers
       aphex.platform.readiness_gate:
@@ -261,8 +261,8 @@ passed:
   sample: ["crd certificates.cert-manager.io", "deployment cert-manager/cert-manager-webhook"]
 skipped_checks:
   description:
-    - Checks not waited for, each with the reason (controller-dependent checks on a simulated cluster; in check
-      mode also checks that are not satisfied yet).
+    - Checks not waited for, each with the reason (controller-dependent checks of a component that does not run
+      on this cluster; in check mode also checks that are not satisfied yet).
   returned: always
   type: list
   elements: dict
@@ -276,7 +276,7 @@ skipped_checks:
       description: Why it was skipped.
       returned: always
       type: str
-      sample: workloads are simulated (no container runs), so nothing (cert-manager's cainjector, ...) injects the caBundle
+      sample: "cert-manager does not run on this cluster: the kwok cluster runs no containers"
 failed_checks:
   description: On failure, the checks that did not pass and why.
   returned: failure
@@ -307,12 +307,11 @@ diagnostics:
       type: list
       elements: dict
   sample: {events: {cert-manager: []}, pods_not_ready: {cert-manager: []}, endpoints: [], webhook_configurations: []}
-neutralized:
-  description: Webhook configurations neutralised by this run (or that would be, in check mode).
+not_running_reason:
+  description: Why O(component) does not run on this cluster (from O(not_running)); empty when it runs.
   returned: always
-  type: list
-  elements: str
-  sample: ["ValidatingWebhookConfiguration cert-manager-webhook"]
+  type: str
+  sample: "cert-manager does not run on this cluster: the kwok cluster runs no containers"
 elapsed:
   description: Seconds spent waiting.
   returned: always
@@ -364,19 +363,19 @@ def argument_spec() -> dict:
         admission_probes={"type": "list", "elements": "dict", "default": []},
         requires_controller={"type": "list", "elements": "str", "default": list(DEFAULT_REQUIRES_CONTROLLER),
                              "choices": list(CATEGORIES) + list(CATEGORY_ALIASES)},
-        simulated={"type": "bool", "default": False},
-        neutralize_webhooks={"type": "bool", "default": False},
-        timeout={"type": "int", "default": 300},
-        interval={"type": "int", "default": 3},
+        component={"type": "str"},
+        not_running={"type": "dict", "default": {}},
+        wait_timeout={"type": "int", "default": 300},
+        wait_sleep={"type": "int", "default": 3},
     )
     return spec
 
 
 def run(module) -> dict:
     gate = run_gate(ClusterReader(module.client), module.params, check_mode=module.check_mode)
-    result = {"changed": gate.changed, "passed": gate.passed, "skipped_checks": gate.skipped,
-              "neutralized": gate.neutralized, "elapsed": round(gate.elapsed, 1),
-              "msg": gate.message(module.params["timeout"])}
+    result = {"changed": False, "passed": gate.passed, "skipped_checks": gate.skipped,
+              "not_running_reason": gate.not_running_reason, "elapsed": round(gate.elapsed, 1),
+              "msg": gate.message(module.params["wait_timeout"])}
     if gate.skipped:
         module.warn("readiness gate skipped " + "; ".join(f"[{s['check']}]: {s['reason']}" for s in gate.skipped))
     if not gate.ok:

@@ -125,9 +125,9 @@ EXAMPLES = r"""
     allow_unverified: true
   delegate_to: localhost
 
-- name: Share the mirror through the action group
+- name: Share the mirror between tasks
   module_defaults:
-    group/aphex.platform.platform:
+    aphex.platform.upstream_artifact:
       mirror: /srv/mirror/upstream
   block:
     - name: Gateway API CRDs

@@ -100,6 +100,37 @@ def webhook_hostname(org: str, domain: str) -> str:
     return f"{org}.{domain}"
 
 
+def webhook_url(spec: dict) -> str | None:
+    """The public URL GitHub delivers to; None when the organization is not exposed."""
+    exposure = spec.get("exposure")
+    if exposure == "cloudflare" and spec.get("domain"):
+        return f"https://{webhook_hostname(spec['name'], spec['domain'])}"
+    if exposure == "ingress" and spec.get("ingress_host"):
+        return f"https://{spec['ingress_host']}/{spec['name']}"
+    return None
+
+
+def names(spec: dict) -> dict:
+    """Every name derived from a normalised organization, so that roles never rebuild one in YAML."""
+    org = spec["name"]
+    return {
+        "namespace": namespace_name(org),
+        "webhook_secret": WEBHOOK_SECRET_NAME,
+        "webhook_secret_key": WEBHOOK_SECRET_KEY,
+        "eventlistener": EVENTLISTENER_NAME,
+        "eventlistener_service": EVENTLISTENER_SERVICE,
+        "listener_url": f"http://{EVENTLISTENER_SERVICE}:{EVENTLISTENER_PORT}",
+        "webhook_hostname": webhook_hostname(org, spec["domain"]) if spec.get("domain") else None,
+        "webhook_url": webhook_url(spec),
+        "tunnel": tunnel_name(org),
+        "tunnel_token_secret": TUNNEL_TOKEN_SECRET_NAME,
+        "cloudflared_deployment": cloudflared_deployment_name(org),
+        "cluster_secret_store": cluster_secret_store_name(org),
+        "eventlistener_binding": eventlistener_binding_name(org),
+        "owner_selector": owner_selector(org),
+    }
+
+
 def admin_binding_name(email: str) -> str:
     """RBAC names may contain '@', but a hash is DNS-safe, short and stable for the same address."""
     digest = hashlib.sha256(email.encode("utf-8")).hexdigest()[:10]

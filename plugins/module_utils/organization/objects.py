@@ -42,15 +42,6 @@ def effective_settings(settings: dict | None) -> dict:
     return merged
 
 
-def webhook_url(spec: dict) -> str | None:
-    exposure = spec.get("exposure")
-    if exposure == "cloudflare":
-        return f"https://{naming.webhook_hostname(spec['name'], spec['domain'])}"
-    if exposure == "ingress":
-        return f"https://{spec['ingress_host']}/{spec['name']}"
-    return None
-
-
 def _meta(name: str, org: str, namespace: str | None = None, extra_labels: dict | None = None) -> dict:
     meta = {"name": name, "labels": {**naming.org_labels(org), **(extra_labels or {})}}
     if namespace:

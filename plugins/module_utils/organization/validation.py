@@ -306,6 +306,8 @@ def organization_specs(organizations, defaults: dict | None = None, select=None,
             errors.append(f"{where}.name: '{name}' is defined twice (organizations[{seen[name]}])")
         elif isinstance(name, str):
             seen[name] = index
+        if isinstance(name, str) and name:
+            spec["names"] = naming.names(spec)
         specs.append(spec)
     if settings is not None:
         errors.extend(settings_errors(settings, {spec.get("exposure") for spec in specs}, prefix="organization_"))

@@ -214,45 +214,7 @@ class TestResourceStatus:
 
 
 # --------------------------------------------------------------------------------------------------------
-# neutralisation
-# --------------------------------------------------------------------------------------------------------
-class TestNeutralize:
-    def test_manifest_filter_changes_only_webhook_configurations(self):
-        objs = [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}},
-                webhook_config(), webhook_config(kind="MutatingWebhookConfiguration", name="other")]
-        before = copy.deepcopy(objs)
-        out = r.neutralize_webhooks(objs)
-        assert objs == before  # input untouched
-        assert out[0] == objs[0]
-        for config in out[1:]:
-            assert all(h["failurePolicy"] == "Ignore" and h["timeoutSeconds"] == 1 for h in config["webhooks"])
-            assert config["metadata"]["annotations"][r.NEUTRALIZED_ANNOTATION] == r.NEUTRALIZED_VALUE
-            assert r.is_neutralized(config)
-        # everything else (caBundle, services, rules) kept
-        assert out[1]["webhooks"][0]["clientConfig"] == objs[1]["webhooks"][0]["clientConfig"]
-
-    def test_names_select(self):
-        out = r.neutralize_webhooks([webhook_config(name="a"), webhook_config(name="b")], names=["b"])
-        assert not r.is_neutralized(out[0]) and r.is_neutralized(out[1])
-
-    def test_patch_is_guarded_and_empty_when_done(self):
-        config = webhook_config(ca=("", ""))
-        ops = r.neutralize_patch(config)
-        assert ops[0] == {"op": "add", "path": "/metadata/annotations", "value": {}}
-        assert {"op": "test", "path": "/webhooks/1/name", "value": "hook1.example.io"} in ops
-        assert {"op": "add", "path": "/webhooks/0/failurePolicy", "value": "Ignore"} in ops
-        assert "/metadata/annotations/platform.aphex~1webhook-neutralized" in [o["path"] for o in ops]
-        assert r.neutralize_patch(r.neutralize_webhook_configuration(config)) == []
-
-    def test_policy_changed_back_is_neutralised_again(self):
-        done = r.neutralize_webhook_configuration(webhook_config())
-        done["webhooks"][0]["failurePolicy"] = "Fail"  # e.g. a helm upgrade restored the chart's value
-        ops = r.neutralize_patch(done)
-        assert ops and ops[0]["path"] != "/metadata/annotations"  # annotations exist: no re-creation of the map
-
-
-# --------------------------------------------------------------------------------------------------------
-# building checks and the simulated split
+# building checks and the not-running split
 # --------------------------------------------------------------------------------------------------------
 class TestChecks:
     def test_build_and_names(self):
@@ -277,17 +239,28 @@ class TestChecks:
         with pytest.raises(r.ReadinessError):
             r.build_checks(params)
 
-    def test_simulated_skips_only_controller_checks_with_reason(self):
+    def test_not_running_skips_only_controller_checks_with_reason(self):
         checks = r.build_checks({"crds": ["a"], "webhooks": [{"kind": "validating", "name": "v"}]})
-        run, skipped = r.split_checks(checks, True, r.DEFAULT_REQUIRES_CONTROLLER)
+        run, skipped = r.split_checks(checks, "cert-manager does not run on this cluster: kwok",
+                                      r.DEFAULT_REQUIRES_CONTROLLER)
         assert [c.name for c in run] == ["crd a", "webhook endpoints validating v"]
         assert skipped == [{"check": "webhook caBundle validating v",
-                            "reason": r.SIMULATED_REASONS["webhook_ca_bundle"]}]
-        assert "cainjector" in skipped[0]["reason"]
+                            "reason": "cert-manager does not run on this cluster: kwok"}]
 
-    def test_not_simulated_skips_nothing(self):
+    def test_running_component_skips_nothing(self):
         checks = r.build_checks({"webhooks": [{"kind": "validating", "name": "v"}]})
-        assert r.split_checks(checks, False, ["webhooks"]) == (checks, [])
+        assert r.split_checks(checks, "", ["webhooks"]) == (checks, [])
+
+    @pytest.mark.parametrize("component, not_running, reason", [
+        ("cert-manager", {}, ""),
+        ("cert-manager", {"argocd": "x"}, ""),
+        ("cert-manager", {"cert-manager": "no GPU"}, "cert-manager does not run on this cluster: no GPU"),
+        ("argocd", {"*": "kwok runs no containers"}, "argocd does not run on this cluster: kwok runs no containers"),
+        (None, {"*": "kwok"}, "the component does not run on this cluster: kwok"),
+        (None, {"argocd": "x"}, ""),
+    ])
+    def test_not_running_reason(self, component, not_running, reason):
+        assert r.not_running_reason(component, not_running) == reason
 
     def test_alias_and_unknown_category(self):
         assert r.expand_categories(["webhooks"]) == {"webhook_endpoints", "webhook_ca_bundle"}
@@ -304,7 +277,6 @@ class FakeReader:
     def __init__(self, objects=None, lists=None):
         self.objects = objects or {}
         self.lists = lists or {}
-        self.patches = []
         self.dry_runs = []
         self.dry_run_answer = None
 
@@ -317,11 +289,6 @@ class FakeReader:
     def dry_run_create(self, obj):
         self.dry_runs.append(obj)
         return self.dry_run_answer
-
-    def patch_json(self, api_version, kind, name, ops):
-        self.patches.append((kind, name, ops))
-        config = self.objects[(kind, None, name)]
-        self.objects[(kind, None, name)] = r.neutralize_webhook_configuration(config)
 
 
 class Clock:
@@ -356,8 +323,9 @@ def cert_manager_world(ca=("", ""), ready=True):
     return world
 
 
+NOT_RUNNING = {"*": "kwok runs no containers"}
 GATE = {"webhooks": [{"kind": "validating", "name": "cert-manager-webhook"},
-                     {"kind": "mutating", "name": "cert-manager-webhook"}], "timeout": 10, "interval": 3}
+                     {"kind": "mutating", "name": "cert-manager-webhook"}], "wait_timeout": 10, "wait_sleep": 3}
 
 
 class TestRunGate:
@@ -404,52 +372,41 @@ class TestRunGate:
 
     def test_last_sleep_does_not_overshoot_the_timeout(self):
         clock = Clock()
-        r.run_gate(cert_manager_world(), dict(GATE, timeout=7), clock=clock, sleep=clock.sleep)
+        r.run_gate(cert_manager_world(), dict(GATE, wait_timeout=7), clock=clock, sleep=clock.sleep)
         assert clock.sleeps == [3, 3, 1]
 
-    def test_simulated_skips_ca_bundle_but_still_checks_endpoints(self):
+    def test_not_running_skips_ca_bundle_but_still_checks_endpoints(self):
         clock = Clock()
-        result = r.run_gate(cert_manager_world(), dict(GATE, simulated=True), clock=clock, sleep=clock.sleep)
+        result = r.run_gate(cert_manager_world(), dict(GATE, component="cert-manager", not_running=NOT_RUNNING),
+                            clock=clock, sleep=clock.sleep)
         assert result.ok and result.passed == ["webhook endpoints validating cert-manager-webhook",
                                                "webhook endpoints mutating cert-manager-webhook"]
         assert [s["check"] for s in result.skipped] == ["webhook caBundle validating cert-manager-webhook",
                                                         "webhook caBundle mutating cert-manager-webhook"]
-        assert not result.changed
+        assert result.not_running_reason == "cert-manager does not run on this cluster: kwok runs no containers"
+        assert {s["reason"] for s in result.skipped} == {result.not_running_reason}
 
-    def test_simulated_endpoints_missing_still_fails(self):
+    def test_running_component_reports_no_reason(self):
+        result = r.run_gate(cert_manager_world(ca=("LS0t",)), dict(GATE, component="cert-manager",
+                                                                    not_running={"argocd": "x"}))
+        assert result.ok and result.not_running_reason == "" and not result.skipped
+
+    def test_not_running_endpoints_missing_still_fails(self):
         clock = Clock()
-        result = r.run_gate(cert_manager_world(ready=False), dict(GATE, simulated=True), clock=clock,
+        result = r.run_gate(cert_manager_world(ready=False), dict(GATE, not_running=NOT_RUNNING), clock=clock,
                             sleep=clock.sleep)
         assert not result.ok and len(result.failed) == 2
 
-    def test_neutralize_only_when_simulated_and_only_once(self):
-        world = cert_manager_world()
-        clock = Clock()
-        result = r.run_gate(world, dict(GATE, neutralize_webhooks=True), clock=clock, sleep=clock.sleep)
-        assert world.patches == [] and result.neutralized == []
-        result = r.run_gate(world, dict(GATE, neutralize_webhooks=True, simulated=True), clock=clock,
-                            sleep=clock.sleep)
-        assert result.changed and result.neutralized == ["ValidatingWebhookConfiguration cert-manager-webhook",
-                                                         "MutatingWebhookConfiguration cert-manager-webhook"]
-        result = r.run_gate(world, dict(GATE, neutralize_webhooks=True, simulated=True), clock=clock,
-                            sleep=clock.sleep)
-        assert not result.changed and len(world.patches) == 2
-
-    def test_check_mode_never_waits_nor_patches(self):
+    def test_check_mode_never_waits(self):
         world = FakeReader()
         clock = Clock()
-        result = r.run_gate(world, dict(GATE, crds=["certificates.cert-manager.io"], simulated=True,
-                                        neutralize_webhooks=True), check_mode=True, clock=clock, sleep=clock.sleep)
-        assert result.ok and clock.sleeps == [] and world.patches == []
+        result = r.run_gate(world, dict(GATE, crds=["certificates.cert-manager.io"], component="cert-manager",
+                                        not_running=NOT_RUNNING), check_mode=True, clock=clock, sleep=clock.sleep)
+        assert result.ok and clock.sleeps == []
         reasons = {s["check"]: s["reason"] for s in result.skipped}
         expected = "check mode: not satisfied yet (CustomResourceDefinition not found)"
         assert reasons["crd certificates.cert-manager.io"].startswith(expected)
-        assert reasons["webhook caBundle mutating cert-manager-webhook"] == r.SIMULATED_REASONS["webhook_ca_bundle"]
-
-    def test_check_mode_reports_what_would_be_neutralised(self):
-        world = cert_manager_world()
-        result = r.run_gate(world, dict(GATE, simulated=True, neutralize_webhooks=True), check_mode=True)
-        assert result.neutralized and world.patches == []
+        assert reasons["webhook caBundle mutating cert-manager-webhook"] == result.not_running_reason
 
     def test_forbidden_is_fatal_other_errors_retried(self):
         class Failing(FakeReader):
@@ -459,10 +416,10 @@ class TestRunGate:
                 raise r.ReadError("forbidden", self.status)
 
         with pytest.raises(r.ReadinessError, match="forbidden"):
-            r.run_gate(Failing(), {"crds": ["a"], "timeout": 5})
+            r.run_gate(Failing(), {"crds": ["a"], "wait_timeout": 5})
         Failing.status = 500
         clock = Clock()
-        result = r.run_gate(Failing(), {"crds": ["a"], "timeout": 5, "interval": 1}, clock=clock, sleep=clock.sleep)
+        result = r.run_gate(Failing(), {"crds": ["a"], "wait_timeout": 5, "wait_sleep": 1}, clock=clock, sleep=clock.sleep)
         assert not result.ok and result.failed[0]["reason"] == "read failed: forbidden" and result.rounds == 6
 
     def test_admission_probe(self):
@@ -471,7 +428,7 @@ class TestRunGate:
         probe = {"apiVersion": "cert-manager.io/v1", "kind": "Issuer",
                  "metadata": {"name": "probe", "namespace": "cert-manager"}, "spec": {"selfSigned": {}}}
         clock = Clock()
-        result = r.run_gate(world, {"admission_probes": [probe], "timeout": 3}, clock=clock, sleep=clock.sleep)
+        result = r.run_gate(world, {"admission_probes": [probe], "wait_timeout": 3}, clock=clock, sleep=clock.sleep)
         assert not result.ok and "failed calling webhook" in result.failed[0]["reason"]
         world.dry_run_answer = None
         assert r.run_gate(world, {"admission_probes": [probe]}).ok
@@ -487,8 +444,8 @@ class TestRunGate:
                   "resources": [{"api_version": "cert-manager.io/v1", "kind": "ClusterIssuer", "name": "ca"}]}
         result = r.run_gate(world, params)
         assert result.ok and len(result.passed) == 4
-        # simulated: the ClusterIssuer's Ready needs cert-manager's controller
-        result = r.run_gate(world, dict(params, simulated=True))
+        # cert-manager does not run: the ClusterIssuer's Ready needs its controller
+        result = r.run_gate(world, dict(params, component="cert-manager", not_running=NOT_RUNNING))
         assert result.ok and [s["check"] for s in result.skipped] == ["ClusterIssuer ca Ready=True"]
 
 

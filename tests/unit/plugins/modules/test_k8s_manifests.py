@@ -26,7 +26,7 @@ class FakeModule:
         self.warnings = []
         self.params = {"src": [], "recursive": True, "kustomize": [], "kustomization": None, "kubectl": None,
                        "definitions": [],
-                       "namespace": None, "neutralize_webhooks": False, "yield_to_argocd": False,
+                       "namespace": None, "yield_to_argocd": False,
                        "reject_images": [], "state": "present", "field_manager": "aphex-platform",
                        "force_conflicts": False, "wait_timeout": 30}
         self.params.update(params)
@@ -84,16 +84,11 @@ def test_a_directory_is_applied_in_order_and_a_second_run_changes_nothing(client
     assert not second["changed"] and second["counts"] == {"unchanged": 5}
 
 
-def test_webhooks_are_neutralised_only_when_asked(client, manifest_dir):
+def test_webhook_configurations_are_applied_unmodified(client, manifest_dir):
     k8s_manifests.run(FakeModule(client, src=[manifest_dir], namespace="apps", definitions=[NAMESPACE]))
     hooks = next(o for (_g, kind, _ns, name), o in client.store.items()
                  if kind == "ValidatingWebhookConfiguration" and name == "hooks")
-    assert hooks["webhooks"][0]["failurePolicy"] == "Fail"
-    k8s_manifests.run(FakeModule(client, src=[manifest_dir], namespace="apps", definitions=[NAMESPACE],
-                                 neutralize_webhooks=True))
-    hooks = next(o for (_g, kind, _ns, name), o in client.store.items()
-                 if kind == "ValidatingWebhookConfiguration" and name == "hooks")
-    assert hooks["webhooks"][0]["failurePolicy"] == "Ignore" and hooks["webhooks"][0]["timeoutSeconds"] == 1
+    assert hooks["webhooks"] == [{"name": "v.example.com", "failurePolicy": "Fail"}]
 
 
 def test_rejected_images_stop_the_set_before_any_request(client, manifest_dir):

@@ -294,9 +294,10 @@ def test_ingress_controller_flow():
     ({}, "https://acme.hooks.example.com"),
     ({"exposure": "ingress", "ingress_host": "webhooks.example.com"}, "https://webhooks.example.com/acme"),
     ({"exposure": "none"}, None),
+    ({"exposure": "ingress", "ingress_host": None}, None),
 ])
 def test_webhook_url(changes, url):
-    assert objects.webhook_url(spec(**changes)) == url
+    assert naming.webhook_url(spec(**changes)) == url
 
 
 def test_longest_name_fits_every_derived_name_and_label():

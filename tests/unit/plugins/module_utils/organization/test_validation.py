@@ -184,6 +184,27 @@ class TestOrganizationSpecs:
         assert result["organizations"][0]["exposure"] == "none"
         assert result["errors"] == ["organizations[beta].admin_users: at least one admin e-mail address is required"]
 
+    def test_every_organization_carries_its_derived_names(self):
+        acme = organization_specs([GOOD], cloudflare_api_token_set=True)["organizations"][0]
+        assert acme["names"] == {
+            "namespace": "org-acme",
+            "webhook_secret": "github-webhook-secret",
+            "webhook_secret_key": "secret",
+            "eventlistener": "github-listener",
+            "eventlistener_service": "el-github-listener",
+            "listener_url": "http://el-github-listener:8080",
+            "webhook_hostname": f"acme.{acme['domain']}",
+            "webhook_url": f"https://acme.{acme['domain']}",
+            "tunnel": "webhooks-acme",
+            "tunnel_token_secret": "cloudflared-tunnel-token",
+            "cloudflared_deployment": "cloudflared-acme",
+            "cluster_secret_store": "org-acme-store",
+            "eventlistener_binding": "eventlistener-acme",
+            "owner_selector": "platform.aphex/owner-kind=Organization,platform.aphex/owner-name=acme",
+        }
+        none = organization_specs([{**GOOD, "exposure": "none", "domain": None}])["organizations"][0]
+        assert none["names"]["webhook_url"] is None and none["names"]["webhook_hostname"] is None
+
     def test_unknown_selection_duplicates_and_shapes(self):
         assert organization_specs([GOOD], select="nope", cloudflare_api_token_set=True)["errors"] == \
             ["org: 'nope' is not defined in aphex_organizations"]
