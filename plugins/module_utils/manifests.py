@@ -17,11 +17,13 @@ import json
 import os
 import shutil
 
+from ansible_collections.aphex.platform.plugins.module_utils.k8s.common import K8sError
+
 try:
     import yaml
 
     HAS_YAML = True
-except ImportError:  # the module reports it through missing_required_lib
+except ImportError:  # AnsibleK8SModule (check_pyyaml) reports it
     HAS_YAML = False
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -41,7 +43,7 @@ CLUSTER_SCOPED_KINDS = {
 }
 
 
-class ManifestError(Exception):
+class ManifestError(K8sError):
     """A manifest set that cannot be loaded or is not valid Kubernetes objects."""
 
 

@@ -2,24 +2,27 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Reconcile one organization: the pure builders and planners of ``organization/`` driven through the
-Kubernetes adapter (``k8s_apply``). The module file only parses arguments and reports."""
+Kubernetes adapter (``k8s``). The module file only declares options."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timezone
 
-from ansible_collections.aphex.platform.plugins.module_utils import k8s_apply
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_apply import K8sApplyError
+from ansible_collections.aphex.platform.plugins.module_utils.k8s.common import K8sError, describe
 from ansible_collections.aphex.platform.plugins.module_utils.organization import naming, objects, plan, status
+from ansible_collections.aphex.platform.plugins.module_utils.platform_secret import KeySpec, keep_or_generate
 from ansible_collections.aphex.platform.plugins.module_utils.organization.validation import (
     module_input_errors,
     normalize_organization,
 )
 
 
-class OrganizationInputError(Exception):
+class OrganizationInputError(K8sError):
     """Invalid module arguments; raised before any API call."""
+
+
+# The GitHub webhook secret: 32 random bytes as hex, generated once, kept, rotated on request.
+WEBHOOK_SECRET_SPEC = KeySpec(name=naming.WEBHOOK_SECRET_KEY, generator="hex", nbytes=32)
 
 
 def spec_from_params(params: dict) -> dict:
@@ -37,9 +40,9 @@ def onboard(module, applier, spec: dict) -> dict:
     org, ns = spec["name"], naming.namespace_name(spec["name"])
 
     stored = applier.get("v1", "Secret", naming.WEBHOOK_SECRET_NAME, ns)
-    secret_value, secret_action = plan.resolve_webhook_secret(
-        plan.decode_secret_value(stored, naming.WEBHOOK_SECRET_KEY), params["webhook_secret"],
-        params["rotate_webhook_secret"], lambda: secrets.token_hex(32))
+    secret_value, secret_action = keep_or_generate(
+        plan.decode_secret_value(stored, naming.WEBHOOK_SECRET_KEY), WEBHOOK_SECRET_SPEC,
+        rotate=params["rotate_webhook_secret"], provided=params["webhook_secret"])
 
     tunnel = None
     if spec["exposure"] == "cloudflare":
@@ -64,7 +67,7 @@ def onboard(module, applier, spec: dict) -> dict:
     def write_status(error=None):
         current = applier.get(record["apiVersion"], record["kind"], org, params["platform_namespace"])
         # In check mode the dry-run answer carries the generation the record would get.
-        applied = applier.live.get(k8s_apply.describe(record)) or current or {}
+        applied = applier.live.get(describe(record)) or current or {}
         generation = (applied.get("metadata") or {}).get("generation") or 1
         desired_status = status.organization_status(org, generation, spec["exposure"], url, _now(), error=error,
                                                     previous=(current or {}).get("status"))
@@ -79,10 +82,10 @@ def onboard(module, applier, spec: dict) -> dict:
         for api_version, kind in plan.CLUSTER_KINDS:
             existing.extend(applier.list(api_version, kind, None, naming.owner_selector(org)))
         applier.delete_all(plan.prune_plan(existing, desired, applier.field_manager))
-    except K8sApplyError as exc:
+    except K8sError as exc:
         try:
             write_status(error=exc.msg)
-        except K8sApplyError:
+        except K8sError:
             pass  # the record itself may be what failed; the original error is the one to report
         raise
     return {
@@ -110,7 +113,7 @@ def offboard(module, applier, spec: dict) -> dict:
 
 def run(module) -> dict:
     """The module's whole job; ``module`` is an AphexK8sModule. Raises OrganizationInputError before any API
-    call when the arguments are invalid, K8sApplyError (with ``result``) when the cluster refuses."""
+    call when the arguments are invalid, K8sError (with ``result``) when the cluster refuses."""
     spec = spec_from_params(module.params)
     errors = module_input_errors(spec, module.params, check_mode=module.check_mode)
     if errors:
@@ -119,10 +122,10 @@ def run(module) -> dict:
                              hidden_fields={naming.ORG_KIND: ["spec.webhookSecret"]})
     try:
         result = (offboard if spec["state"] == "absent" else onboard)(module, applier, spec)
-    except K8sApplyError as exc:
+    except K8sError as exc:
         exc.result = {"objects": applier.results}
         raise
     result.update(changed=applier.changed, objects=applier.results)
-    if module._diff:
+    if module.diff_mode:
         result["diff"] = applier.diff()
     return result

@@ -1,11 +1,12 @@
 # Copyright (c) aphex.platform contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Pure logic of aphex.platform.platform_secret: generators, and the plan for one Secret.
+"""Generated secrets: "generate once, keep, rotate on request", for platform_secret and the organization webhook.
 
-Nothing here talks to the cluster. `plan()` takes the live Secret (a dict, or None) and the key
-specs and decides, per key, created / kept / rotated; it returns the object to server-side apply
-and a result that never carries values unless asked to.
+`keep_or_generate()` is the one rule (used per key by `plan()` and by the organization module for its webhook
+secret). `plan()` takes the live Secret (a dict, or None) and the key specs and decides, per key, created / kept /
+rotated; it returns the object to server-side apply and a result that never carries values unless asked to.
+`run()` drives it through the Kubernetes adapter for aphex.platform.platform_secret.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ import secrets
 import string
 from dataclasses import dataclass, field
 
-FIELD_MANAGER = "aphex-platform"
-MANAGED_BY = {"app.kubernetes.io/managed-by": "aphex-platform"}
+from ansible_collections.aphex.platform.plugins.module_utils.k8s.common import FIELD_MANAGER, MANAGED_BY, K8sError
 
 GENERATORS = ("password", "hex", "base64", "token_urlsafe")
 BYTE_GENERATORS = ("hex", "base64", "token_urlsafe")
@@ -36,10 +36,13 @@ DEFAULT_BYTES = 32
 MIN_BYTES = 16                 # 128 bits: below that a random key is not a key
 MIN_PASSWORD_BITS = 128
 KEY_NAME_RE = re.compile(r"^[-._a-zA-Z0-9]+$")
-STATUS_CREATED, STATUS_KEPT, STATUS_ROTATED = "created", "kept", "rotated"
+STATUS_CREATED, STATUS_KEPT, STATUS_ROTATED, STATUS_PROVIDED = "created", "kept", "rotated", "provided"
+# Values shorter than this are not masked in messages: masking "a" would garble every message,
+# and a value is only ever put into a message by accident.
+MIN_MASK_LENGTH = 8
 
 
-class PlatformSecretError(Exception):
+class PlatformSecretError(K8sError):
     """Invalid input or a failed API call; the message never contains a secret value."""
 
 
@@ -133,6 +136,20 @@ def generate(spec: KeySpec) -> str:
     raise PlatformSecretError(f"unknown generator {spec.generator!r}")
 
 
+def keep_or_generate(existing: str | None, spec: KeySpec, rotate: bool = False, provided: str | None = None,
+                     generator=generate) -> tuple[str, str]:
+    """The one "generate once, keep, rotate on request" rule: ``(value, status)``.
+
+    status: ``kept`` (already stored; re-runs never change it), ``created`` (none stored yet), ``rotated``
+    (asked for), ``provided`` (the caller's value replaces what is stored).
+    """
+    if provided is not None:
+        return provided, STATUS_KEPT if provided == existing else STATUS_PROVIDED
+    if existing is not None and not rotate:
+        return existing, STATUS_KEPT
+    return generator(spec), STATUS_CREATED if existing is None else STATUS_ROTATED
+
+
 def _b64(value: str) -> str:
     return base64.b64encode(value.encode("utf-8")).decode("ascii")
 
@@ -171,14 +188,11 @@ def plan(live: dict | None, namespace: str, name: str, specs: list, rotate: set,
     live_data = dict((live or {}).get("data") or {})
     statuses, data, values = {}, {}, {}
     for spec in specs:
-        if spec.name in live_data and spec.name not in rotate:
-            statuses[spec.name] = STATUS_KEPT
-            data[spec.name] = live_data[spec.name]
-            values[spec.name] = decode_value(live_data[spec.name])
-        else:
-            statuses[spec.name] = STATUS_ROTATED if spec.name in live_data else STATUS_CREATED
-            values[spec.name] = generator(spec)
-            data[spec.name] = _b64(values[spec.name])
+        existing = decode_value(live_data[spec.name]) if spec.name in live_data else None
+        values[spec.name], statuses[spec.name] = keep_or_generate(existing, spec, spec.name in rotate,
+                                                                  generator=generator)
+        # A kept value is written back as stored (binary data stays byte for byte what it was).
+        data[spec.name] = live_data[spec.name] if statuses[spec.name] == STATUS_KEPT else _b64(values[spec.name])
     # Keys we applied earlier but are no longer listed stay as they are: dropping them from the
     # apply would make the server delete them, and a lost secret cannot be regenerated.
     for key in owned_data_keys(live) - set(data):
@@ -219,3 +233,27 @@ def result(plan_: Plan, namespace: str, name: str, show: bool, diff: bool, check
             "after_header": f"Secret {namespace}/{name}",
         }
     return out
+
+
+def run(module) -> dict:
+    """aphex.platform.platform_secret's whole job; ``module`` is an AphexK8sModule.
+
+    The Secret is read and, when a key is created or rotated or the metadata differs, server-side applied
+    (in check mode as a server-side dry run). Raises PlatformSecretError (input) or K8sError (API).
+    """
+    params = module.params
+    specs, rotate = normalize_keys(params["keys"], params["rotate"])
+    # force_conflicts: the module owns the keys it writes, and a rotation must win over a value another
+    # manager once applied.
+    applier = module.applier(force_conflicts=True)
+    live = applier.get("v1", "Secret", params["name"], params["namespace"])
+    planned = plan(live, params["namespace"], params["name"], specs, rotate,
+                   labels=params["labels"], annotations=params["annotations"])
+    if not params["show"]:
+        # Defence in depth: Ansible masks these strings anywhere in the output, errors included.
+        module.no_log_values.update(v for v in planned.values.values() if len(v) >= MIN_MASK_LENGTH)
+    if planned.changed:
+        applier.expect_namespaces([planned.definition])
+        applier.apply(planned.definition)
+    return result(planned, params["namespace"], params["name"], show=params["show"], diff=module.diff_mode,
+                  check_mode=module.check_mode)

@@ -4,7 +4,7 @@
 """Readiness gates: pure predicates, the polling loop and the timeout diagnostic.
 
 Nothing here imports the kubernetes client. The cluster is reached through a *reader* with three methods
-(``get``, ``list``, ``dry_run_create``; see ``readiness_k8s.ClusterReader``), so the whole gate,
+(``get``, ``list``, ``dry_run_create``; see ``k8s.reader.ClusterReader``), so the whole gate,
 timeouts included, runs in unit tests against plain dicts.
 
 A gate is a list of checks. Each check belongs to a *category* (``crds``, ``deployments``, ...). Categories
@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+
+from ansible_collections.aphex.platform.plugins.module_utils.k8s.common import K8sError
 
 CATEGORIES = (
     "crds", "deployments", "statefulsets", "daemonsets", "services",
@@ -33,17 +35,8 @@ EVENTS_PER_NAMESPACE = 15
 FATAL_STATUSES = (401, 403)
 
 
-class ReadinessError(Exception):
-    """Invalid gate input, or an API error that waiting cannot fix (401/403)."""
-
-
-class ReadError(Exception):
-    """A read that failed; ``status`` is the HTTP status when the API answered."""
-
-    def __init__(self, msg: str, status: int | None = None):
-        super().__init__(msg)
-        self.msg = msg
-        self.status = status
+class ReadinessError(K8sError):
+    """Invalid gate input, an API error that waiting cannot fix (401/403), or checks that did not pass in time."""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -547,7 +540,7 @@ def _safe(read):
     """Diagnostics must never hide the real failure: a read error becomes a line of text."""
     try:
         return read()
-    except ReadError as exc:
+    except K8sError as exc:
         return f"(could not read: {exc.msg})"
 
 
@@ -632,10 +625,10 @@ def run_gate(reader, params: dict, check_mode: bool = False, clock=time.monotoni
         for check in to_run:
             try:
                 ok, detail = evaluator.evaluate(check)
-            except ReadError as exc:
+            except K8sError as exc:
                 if exc.status in FATAL_STATUSES:
                     raise ReadinessError(f"{check.name}: {exc.msg}") from exc
-                ok, detail = False, f"read failed: {exc.msg}"
+                ok, detail = False, exc.msg
             (passed if ok else failed).append({"check": check.name, "reason": detail})
         result.passed = [p["check"] for p in passed]
         result.elapsed = clock() - start
@@ -654,3 +647,21 @@ def run_gate(reader, params: dict, check_mode: bool = False, clock=time.monotoni
                                                               {f["check"] for f in failed}])
             return result
         sleep(min(interval, max(timeout - result.elapsed, 0)) or 0)
+
+
+def run(module) -> dict:
+    """aphex.platform.readiness_gate's whole job; ``module`` is an AphexK8sModule.
+
+    Raises ReadinessError (with the result: failed checks and diagnostics) when the gate times out.
+    """
+    params = module.params
+    gate = run_gate(module.reader(), params, check_mode=module.check_mode)
+    result = {"changed": False, "passed": gate.passed, "skipped_checks": gate.skipped,
+              "not_running_reason": gate.not_running_reason, "elapsed": round(gate.elapsed, 1),
+              "msg": gate.message(params["wait_timeout"])}
+    if gate.skipped:
+        module.warn("readiness gate skipped " + "; ".join(f"[{s['check']}]: {s['reason']}" for s in gate.skipped))
+    if not gate.ok:
+        result.update(failed_checks=gate.failed, diagnostics=gate.diagnostics)
+        raise ReadinessError(result.pop("msg"), result=result)
+    return result

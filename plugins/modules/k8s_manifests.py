@@ -297,26 +297,13 @@ diff:
   type: dict
 """
 
-import tempfile
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_apply import (
-    DEFAULT_FIELD_MANAGER,
-    HAS_KUBERNETES_COLLECTION,
-    KUBERNETES_COLLECTION_ERROR,
-    AphexK8sModule,
-    K8sApplyError,
-    auth_argument_spec,
-    describe,
-)
-from ansible_collections.aphex.platform.plugins.module_utils import manifests
+from ansible_collections.aphex.platform.plugins.module_utils.k8s.client import AphexK8sModule
+from ansible_collections.aphex.platform.plugins.module_utils.k8s.common import FIELD_MANAGER
+from ansible_collections.aphex.platform.plugins.module_utils.k8s_manifests import run
 
 
 def argument_spec() -> dict:
-    spec = auth_argument_spec()
-    spec.update(
+    return dict(
         src={"type": "list", "elements": "path", "default": []},
         recursive={"type": "bool", "default": True},
         kustomize={"type": "list", "elements": "path", "default": []},
@@ -330,165 +317,14 @@ def argument_spec() -> dict:
         yield_to_argocd={"type": "bool", "default": False},
         reject_images={"type": "list", "elements": "str", "default": []},
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
-        field_manager={"type": "str", "default": DEFAULT_FIELD_MANAGER},
+        field_manager={"type": "str", "default": FIELD_MANAGER},
         force_conflicts={"type": "bool", "default": False},
         wait_timeout={"type": "int", "default": 300},
     )
-    return spec
-
-
-def load(module) -> list:
-    """(origin, object) pairs of the whole set, validated, in apply order."""
-    params = module.params
-    loaded = manifests.load_files(params["src"], params["recursive"])
-    if params["kustomize"] or params["kustomization"]:
-        base = module._module  # pylint: disable=protected-access  # AnsibleK8SModule wraps an AnsibleModule
-        kubectl = params["kubectl"] or base.get_bin_path("kubectl", required=True)
-
-        def render(directory: str, origin: str) -> None:
-            rc, out, err = base.run_command([kubectl, "kustomize", directory])
-            if rc != 0:
-                raise manifests.ManifestError(f"kubectl kustomize {origin} failed (rc {rc}): {err.strip()}")
-            loaded.extend((f"kustomize {origin}", obj) for obj in manifests.parse_stream(out, origin))
-
-        for directory in params["kustomize"]:
-            render(directory, directory)
-        if params["kustomization"]:
-            spec = params["kustomization"]
-            if "kustomization.yaml" not in spec["files"]:
-                raise manifests.ManifestError("kustomization.files must contain kustomization.yaml")
-            with tempfile.TemporaryDirectory(prefix="aphex-kustomize-") as directory:
-                manifests.write_kustomization(directory, spec["files"], spec["copy"])
-                render(directory, "kustomization")
-    loaded.extend((f"definitions[{index}]", obj) for index, obj in enumerate(params["definitions"]))
-    if not loaded:
-        raise manifests.ManifestError("nothing to apply: give src, kustomize or definitions")
-    manifests.validate(loaded)
-    return manifests.ordered(loaded)
-
-
-def entry(obj: dict, action: str) -> dict:
-    meta = obj["metadata"]
-    item = {"kind": obj["kind"], "apiVersion": obj["apiVersion"], "name": meta["name"], "action": action}
-    if meta.get("namespace"):
-        item["namespace"] = meta["namespace"]
-    return item
-
-
-def placed(applier, loaded: list, namespace: str | None) -> list:
-    """Every object with its namespace settled, asking the cluster which kinds are namespaced."""
-    scopes = manifests.crd_scopes(loaded)
-    served = {}
-    result = []
-    for origin, obj in loaded:
-        key = (obj["apiVersion"], obj["kind"])
-        if key not in served:
-            resource = applier.resource(*key)
-            served[key] = None if resource is None else bool(resource.namespaced)
-        result.append(manifests.place(obj, manifests.is_namespaced(obj, served[key], scopes), namespace, origin))
-    return result
-
-
-def plan_missing_namespaces(applier, objects: list) -> None:
-    """Check mode: namespaces that neither exist nor are in the set come from an earlier step of the run."""
-    in_set = {o["metadata"]["name"] for o in objects if o["kind"] == "Namespace"}
-    wanted = sorted({o["metadata"].get("namespace") for o in objects} - in_set - {None})
-    for name in wanted:
-        if applier.get("v1", "Namespace", name) is None:
-            applier.warn(f"namespace {name} does not exist yet (an earlier step of this run creates it): its "
-                         "objects are reported as created without a server-side dry run")
-            applier._planned_namespaces.add(name)  # pylint: disable=protected-access
-
-
-def shorten_diffs(applier) -> None:
-    for entry in applier.diffs:
-        if entry["object"].startswith(manifests.CRD_KIND + " "):
-            entry["before"] = manifests.shorten_crd_schemas(entry["before"], is_crd=True)
-            entry["after"] = manifests.shorten_crd_schemas(entry["after"], is_crd=True)
-
-
-def fresh_discovery(module) -> None:
-    """Drop kubernetes.core's on-disk discovery cache, which is keyed by the API server URL only.
-
-    A cluster recreated at the same address (a local or kind cluster on a reused port) would otherwise be
-    believed to serve the previous cluster's CRDs: check mode would dry-run objects of kinds that do not exist
-    (and fail with a 404) instead of reporting them as not installed yet. Rediscovery is lazy and cheap.
-    """
-    try:
-        module.client.client.resources.invalidate_cache()
-    except Exception as exc:  # the lookups that follow report a broken connection with the API's message
-        module.warn(f"could not refresh the API discovery cache: {exc}")
-
-
-def tracked_by_argocd(applier, objects: list) -> set:
-    """describe() of every object of the set that exists and carries Argo CD's tracking annotation."""
-    tracked = set()
-    for obj in objects:
-        meta = obj["metadata"]
-        live = applier.get(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
-        if manifests.ARGOCD_TRACKING in (((live or {}).get("metadata") or {}).get("annotations") or {}):
-            tracked.add(describe(obj))
-    return tracked
-
-
-def run(module) -> dict:
-    params = module.params
-    loaded = load(module)
-    fresh_discovery(module)
-    applier = module.applier(field_manager=params["field_manager"], force_conflicts=params["force_conflicts"])
-    objects = placed(applier, loaded, params["namespace"])
-    whole_set = objects
-    images = manifests.images(objects)
-    rejected = [image for image in images if image.startswith(tuple(params["reject_images"]))]
-    if rejected and params["state"] == "present":
-        raise manifests.ManifestError(
-            f"the set runs images that cannot be pulled ({', '.join(rejected)}); nothing was applied")
-    yielded = []
-    try:
-        if params["state"] == "present":
-            if params["yield_to_argocd"]:
-                tracked = tracked_by_argocd(applier, objects)
-                yielded = [entry(obj, "managed-by-argocd") for obj in objects if describe(obj) in tracked]
-                objects = [obj for obj in objects if describe(obj) not in tracked]
-            if module.check_mode:
-                plan_missing_namespaces(applier, objects)
-            applier.apply_all(objects)
-        else:
-            for obj in reversed(objects):
-                meta = obj["metadata"]
-                applier.delete(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"),
-                               wait=obj["kind"] == "Namespace", wait_timeout=params["wait_timeout"])
-    except K8sApplyError as exc:
-        exc.result = {"results": applier.results, "failed_object": exc.obj or ""}
-        raise
-    results = applier.results + yielded
-    counts = {}
-    for item in results:
-        counts[item["action"]] = counts.get(item["action"], 0) + 1
-    result = {"changed": applier.changed, "results": results, "counts": counts, "objects": len(whole_set),
-              "images": images, "gate": manifests.gate_inputs(whole_set)}
-    if module._diff:
-        shorten_diffs(applier)
-        result["diff"] = applier.diff()
-    return result
 
 
 def main() -> None:
-    if not HAS_KUBERNETES_COLLECTION:
-        AnsibleModule(argument_spec=argument_spec()).fail_json(
-            msg=missing_required_lib("kubernetes.core (collection)"), exception=KUBERNETES_COLLECTION_ERROR)
-    if not manifests.HAS_YAML:
-        AnsibleModule(argument_spec=argument_spec()).fail_json(msg=missing_required_lib("PyYAML"))
-    module = AphexK8sModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        result = run(module)
-    except manifests.ManifestError as exc:
-        module.fail_json(msg=str(exc))
-    except K8sApplyError as exc:
-        module.fail_json(msg=str(exc), **getattr(exc, "result", {}))
-    except Exception as exc:  # pragma: no cover - unexpected; keep the traceback for the report
-        module.fail_json(msg=f"Unexpected error: {exc}", exception=traceback.format_exc())
-    module.exit_json(**result)
+    AphexK8sModule(argument_spec=argument_spec(), supports_check_mode=True).execute(run)
 
 
 if __name__ == "__main__":

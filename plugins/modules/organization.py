@@ -269,7 +269,7 @@ webhook_secret_ref:
       returned: always
       sample: secret
     action:
-      description: V(kept), V(generated), V(rotated) or V(provided).
+      description: V(kept), V(created), V(rotated) or V(provided) (the vocabulary of M(aphex.platform.platform_secret)).
       type: str
       returned: always
       sample: kept
@@ -326,25 +326,13 @@ diff:
   sample: {before: {"RoleBinding org-acme/organization-admin-3f1c0e2a9b": {}}, after: {}}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_apply import (
-    HAS_KUBERNETES_COLLECTION,
-    KUBERNETES_COLLECTION_ERROR,
-    AphexK8sModule,
-    K8sApplyError,
-    auth_argument_spec,
-)
+from ansible_collections.aphex.platform.plugins.module_utils.k8s.client import AphexK8sModule
 from ansible_collections.aphex.platform.plugins.module_utils.organization import naming
-from ansible_collections.aphex.platform.plugins.module_utils.organization_reconcile import (
-    OrganizationInputError,
-    run,
-)
+from ansible_collections.aphex.platform.plugins.module_utils.organization_reconcile import run
 
 
 def argument_spec() -> dict:
-    spec = auth_argument_spec()
-    spec.update(
+    return dict(
         name={"type": "str", "required": True},
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
         display_name={"type": "str"},
@@ -375,23 +363,14 @@ def argument_spec() -> dict:
         force_conflicts={"type": "bool", "default": False},
         wait_timeout={"type": "int", "default": 300},
     )
-    return spec
 
 
 def main() -> None:
-    if not HAS_KUBERNETES_COLLECTION:
-        AnsibleModule(argument_spec=argument_spec()).fail_json(
-            msg=missing_required_lib("kubernetes.core (collection)"), exception=KUBERNETES_COLLECTION_ERROR)
-    module = AphexK8sModule(
+    AphexK8sModule(
         argument_spec=argument_spec(),
         supports_check_mode=True,
         required_if=[("state", "present", ("display_name", "admin_users"))],
-    )
-    try:
-        result = run(module)
-    except (OrganizationInputError, K8sApplyError) as exc:
-        module.fail_json(msg=str(exc), **getattr(exc, "result", {}))
-    module.exit_json(**result)
+    ).execute(run)
 
 
 if __name__ == "__main__":

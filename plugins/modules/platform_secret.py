@@ -27,7 +27,11 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Reads the live Secret and reports which keys would be created, kept or rotated; writes nothing.
+    description:
+      - Reads the live Secret and reports which keys would be created, kept or rotated; a change is validated by
+        a server-side dry run of the apply, so nothing is written.
+      - When the namespace does not exist yet (an earlier step of the same run creates it), the Secret is
+        reported as created with a warning, without a dry run.
   diff_mode:
     support: full
     description: Shows the key names before and after, with C(created)/C(rotated) markers; never the values.
@@ -37,7 +41,7 @@ attributes:
     description: Runs where the Kubernetes API is reachable, normally the controller.
 options:
   namespace:
-    description: Namespace of the Secret. It must exist, except in check mode.
+    description: Namespace of the Secret. It must exist, except in check mode (see the C(check_mode) attribute).
     type: str
     required: true
   name:
@@ -107,6 +111,7 @@ options:
     default: {}
 requirements:
   - kubernetes >= 24.2.0
+  - PyYAML
 notes:
   - The Secret type is not set; a new Secret is V(Opaque) and an existing one keeps its type.
   - Values are drawn with C(secrets.choice), C(secrets.token_hex), C(secrets.token_bytes) and
@@ -224,31 +229,12 @@ values:
   sample: {argocd: 3q2-7ZJ0c1mK5d2xY3n0lqgX8b4Xf5Y6a7e8r9t0u1w}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.aphex.platform.plugins.module_utils.platform_secret import (
-    ALPHABETS,
-    GENERATORS,
-    PlatformSecretError,
-    normalize_keys,
-    plan,
-    result,
-)
-from ansible_collections.aphex.platform.plugins.module_utils.platform_secret_k8s import (
-    KUBERNETES_CORE_IMPORT_ERROR,
-    KUBERNETES_IMPORT_ERROR,
-    SecretClient,
-    auth_arg_spec,
-)
-
-# Values shorter than this are not masked in messages: masking "a" would garble every message,
-# and a value is only ever put into a message by accident.
-_MIN_MASK_LENGTH = 8
+from ansible_collections.aphex.platform.plugins.module_utils.k8s.client import AphexK8sModule
+from ansible_collections.aphex.platform.plugins.module_utils.platform_secret import ALPHABETS, GENERATORS, run
 
 
 def argument_spec() -> dict:
-    spec = auth_arg_spec()
-    spec.update(
+    return dict(
         namespace={"type": "str", "required": True},
         name={"type": "str", "required": True},
         keys={"type": "list", "elements": "dict", "required": True, "no_log": False, "options": {
@@ -264,41 +250,10 @@ def argument_spec() -> dict:
         labels={"type": "dict", "default": {}},
         annotations={"type": "dict", "default": {}},
     )
-    return spec
-
-
-def _check_dependencies() -> None:
-    if KUBERNETES_CORE_IMPORT_ERROR:
-        raise PlatformSecretError("the kubernetes.core collection (>= 6.0.0) is required",
-                                  KUBERNETES_CORE_IMPORT_ERROR)
-    if KUBERNETES_IMPORT_ERROR:
-        raise PlatformSecretError(missing_required_lib("kubernetes"), KUBERNETES_IMPORT_ERROR)
-
-
-def run(module: AnsibleModule) -> dict:
-    params = module.params
-    _check_dependencies()
-    specs, rotate = normalize_keys(params["keys"], params["rotate"])
-    client = SecretClient({k: params.get(k) for k in auth_arg_spec()})
-    live = client.get(params["namespace"], params["name"])
-    planned = plan(live, params["namespace"], params["name"], specs, rotate,
-                   labels=params["labels"], annotations=params["annotations"])
-    if not params["show"]:
-        # Defence in depth: Ansible masks these strings anywhere in the output, errors included.
-        module.no_log_values.update(v for v in planned.values.values() if len(v) >= _MIN_MASK_LENGTH)
-    if planned.changed and not module.check_mode:
-        client.apply(planned.definition)
-    return result(planned, params["namespace"], params["name"], show=params["show"], diff=module._diff,
-                  check_mode=module.check_mode)
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        module.exit_json(**run(module))
-    except PlatformSecretError as exc:
-        details = {"exception": exc.args[1]} if len(exc.args) > 1 else {}
-        module.fail_json(msg=str(exc.args[0]), **details)
+    AphexK8sModule(argument_spec=argument_spec(), supports_check_mode=True).execute(run)
 
 
 if __name__ == "__main__":

@@ -181,6 +181,9 @@ options:
     description: Seconds between two rounds of checks.
     type: int
     default: 3
+requirements:
+  - kubernetes >= 24.2.0
+  - PyYAML
 notes:
   - The skipped checks are returned as RV(skipped_checks), not C(skipped), because Ansible reads a true
     C(skipped) key in a result as "the task was skipped".
@@ -319,29 +322,18 @@ elapsed:
   sample: 4.2
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_apply import (
-    HAS_KUBERNETES_COLLECTION,
-    KUBERNETES_COLLECTION_ERROR,
-    AphexK8sModule,
-    K8sApplyError,
-    auth_argument_spec,
-)
+from ansible_collections.aphex.platform.plugins.module_utils.k8s.client import AphexK8sModule
 from ansible_collections.aphex.platform.plugins.module_utils.readiness import (
     CATEGORIES,
     CATEGORY_ALIASES,
     DEFAULT_REQUIRES_CONTROLLER,
-    ReadinessError,
-    run_gate,
+    run,
 )
-from ansible_collections.aphex.platform.plugins.module_utils.readiness_k8s import ClusterReader
 
 
 def argument_spec() -> dict:
-    spec = auth_argument_spec()
     refs = {"type": "list", "elements": "raw", "default": []}
-    spec.update(
+    return dict(
         crds={"type": "list", "elements": "str", "default": []},
         deployments=dict(refs), statefulsets=dict(refs), daemonsets=dict(refs), services=dict(refs),
         webhooks={"type": "list", "elements": "dict", "default": [], "options": {
@@ -368,33 +360,10 @@ def argument_spec() -> dict:
         wait_timeout={"type": "int", "default": 300},
         wait_sleep={"type": "int", "default": 3},
     )
-    return spec
-
-
-def run(module) -> dict:
-    gate = run_gate(ClusterReader(module.client), module.params, check_mode=module.check_mode)
-    result = {"changed": False, "passed": gate.passed, "skipped_checks": gate.skipped,
-              "not_running_reason": gate.not_running_reason, "elapsed": round(gate.elapsed, 1),
-              "msg": gate.message(module.params["wait_timeout"])}
-    if gate.skipped:
-        module.warn("readiness gate skipped " + "; ".join(f"[{s['check']}]: {s['reason']}" for s in gate.skipped))
-    if not gate.ok:
-        result.update(failed_checks=gate.failed, diagnostics=gate.diagnostics)
-    return result
 
 
 def main() -> None:
-    if not HAS_KUBERNETES_COLLECTION:
-        AnsibleModule(argument_spec=argument_spec()).fail_json(
-            msg=missing_required_lib("kubernetes.core (collection)"), exception=KUBERNETES_COLLECTION_ERROR)
-    module = AphexK8sModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        result = run(module)
-    except (ReadinessError, K8sApplyError) as exc:
-        module.fail_json(msg=str(exc))
-    if "failed_checks" in result:
-        module.fail_json(**result)
-    module.exit_json(**result)
+    AphexK8sModule(argument_spec=argument_spec(), supports_check_mode=True).execute(run)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 # Copyright (c) aphex.platform contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Planning helpers: what to prune, what to delete when offboarding and in which order, and which webhook
-secret to store. Plain data in, plain data out."""
+"""Planning helpers: what to prune, what to delete when offboarding and in which order, and reading the stored
+webhook secret back. Plain data in, plain data out."""
 
 from __future__ import annotations
 
@@ -107,19 +107,3 @@ def decode_secret_value(secret: dict | None, key: str) -> str | None:
         return base64.b64decode(encoded, validate=True).decode("utf-8") or None
     except (binascii.Error, UnicodeDecodeError):
         return None
-
-
-def resolve_webhook_secret(existing: str | None, provided: str | None, rotate: bool, generate) -> tuple:
-    """Choose the webhook secret to store and say why: ``(value, action)``.
-
-    action: ``kept`` (already stored, re-runs never change it), ``generated`` (none stored yet),
-    ``rotated`` (explicitly asked), ``provided`` (the caller's value replaces what is stored).
-    ``generate`` is a zero-argument callable, so tests can pin the value.
-    """
-    if provided is not None:
-        return provided, "kept" if provided == existing else "provided"
-    if rotate:
-        return generate(), "rotated"
-    if existing:
-        return existing, "kept"
-    return generate(), "generated"

@@ -70,6 +70,14 @@ class FakeDynamicClient:
         return self.owner._apply_status(subresource.parent, body, name, namespace, params)
 
 
+class FakeDiscoverer:
+    def __init__(self, owner):
+        self.owner = owner
+
+    def invalidate_cache(self):
+        self.owner.invalidations += 1
+
+
 class FakeK8sClient:
     def __init__(self, kinds=None, dry_run: bool = False):
         self.kinds = set(DEFAULT_KINDS if kinds is None else kinds)
@@ -77,6 +85,8 @@ class FakeK8sClient:
         self.store: dict = {}
         self.calls: list = []
         self.client = FakeDynamicClient(self)
+        self.resources = FakeDiscoverer(self)
+        self.invalidations = 0
         self.fail_on: dict = {}  # (verb, kind, name) -> exception to raise
         self._version = 0
 

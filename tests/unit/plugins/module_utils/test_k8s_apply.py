@@ -7,15 +7,15 @@ import json
 
 import pytest
 
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_apply import (
+from ansible_collections.aphex.platform.plugins.module_utils.k8s.applier import (
     REDACTED,
     REDACTED_CHANGED,
-    K8sApplyError,
     ObjectApplier,
     comparable,
     diff_pair,
     redact,
 )
+from ansible_collections.aphex.platform.plugins.module_utils.k8s.common import K8sError
 from ansible_collections.aphex.platform.tests.unit.plugins.module_utils.fake_k8s import FakeK8sClient, unprocessable
 
 
@@ -112,7 +112,7 @@ def test_missing_kind_is_a_predicted_create_in_check_mode_and_an_error_otherwise
     assert "not installed" in dry.results[0]["warning"]
     assert dry.warnings
 
-    with pytest.raises(K8sApplyError, match="does not serve EventListener.*install its CustomResourceDefinition"):
+    with pytest.raises(K8sError, match="does not serve EventListener.*install its CustomResourceDefinition"):
         applier(client).apply(listener())
 
 
@@ -120,14 +120,14 @@ def test_api_errors_become_one_exception_with_the_server_message():
     client = FakeK8sClient()
     applier(client).apply(ns())
     client.fail_on[("apply", "Role", "reader")] = unprocessable('Role.rbac "reader" is invalid: rules[0].verbs')
-    with pytest.raises(K8sApplyError) as caught:
+    with pytest.raises(K8sError) as caught:
         applier(client).apply(role())
     assert caught.value.status == 422
     assert str(caught.value) == 'Failed to apply Role org-acme/reader: Role.rbac "reader" is invalid: rules[0].verbs'
 
 
 def test_apply_into_a_missing_namespace_fails_with_the_server_message():
-    with pytest.raises(K8sApplyError, match='namespaces "org-acme" not found'):
+    with pytest.raises(K8sError, match='namespaces "org-acme" not found'):
         applier(FakeK8sClient()).apply(role())
 
 
@@ -180,7 +180,7 @@ def test_delete_timeout_names_the_object(monkeypatch):
     applier(client).apply(ns())
     # A namespace stuck in Terminating: the delete is accepted but the object stays.
     monkeypatch.setattr(client, "delete", lambda resource, **params: None)
-    with pytest.raises(K8sApplyError, match="Timed out after .* waiting for Namespace org-acme to be deleted"):
+    with pytest.raises(K8sError, match="Timed out after .* waiting for Namespace org-acme to be deleted"):
         applier(client).delete("v1", "Namespace", "org-acme", wait=True, wait_timeout=0)
 
 
@@ -228,20 +228,20 @@ def test_connection_failures_become_the_same_exception():
         raise ConnectionRefusedError("[Errno 111] Connection refused")
 
     client.get = refuse
-    with pytest.raises(K8sApplyError, match=r"Failed to read Namespace org-acme: \[Errno 111\] Connection refused"):
+    with pytest.raises(K8sError, match=r"Failed to read Namespace org-acme: \[Errno 111\] Connection refused"):
         applier(client).apply(ns())
 
 
 def test_client_creation_errors_are_reported_once(monkeypatch):
-    from ansible_collections.aphex.platform.plugins.module_utils import k8s_apply
+    from ansible_collections.aphex.platform.plugins.module_utils.k8s import client
 
     def broken(module=None):
         raise RuntimeError("Invalid kube-config file. No configuration found.")
 
-    monkeypatch.setattr(k8s_apply, "get_api_client", broken)
-    module = k8s_apply.AphexK8sModule.__new__(k8s_apply.AphexK8sModule)
+    monkeypatch.setattr(client, "get_api_client", broken)
+    module = client.AphexK8sModule.__new__(client.AphexK8sModule)
     module._client = None
-    with pytest.raises(K8sApplyError, match="Could not create the Kubernetes API client: Invalid kube-config file"):
+    with pytest.raises(K8sError, match="Could not create the Kubernetes API client: Invalid kube-config file"):
         module.client  # pylint: disable=pointless-statement
 
 
@@ -254,6 +254,6 @@ def test_a_field_manager_conflict_says_how_to_take_over():
     applier(client).apply(ns())
     client.fail_on[("apply", "Role", "reader")] = api_error(
         ConflictError, 409, 'Apply failed with 1 conflict: conflict with "kubectl-edit": .rules')
-    with pytest.raises(K8sApplyError, match=r'conflict with "kubectl-edit": \.rules \(another field manager owns '
+    with pytest.raises(K8sError, match=r'conflict with "kubectl-edit": \.rules \(another field manager owns '
                                             r'these fields; force_conflicts takes them over\)'):
         applier(client).apply(role())

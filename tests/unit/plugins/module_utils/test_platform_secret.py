@@ -236,3 +236,25 @@ def test_only_the_secrets_module_is_used(monkeypatch):
     specs = normalize_keys([{"name": g, "generator": g} for g in ps.GENERATORS], [])[0]
     assert all(generate(s) for s in specs)
     assert "import random" not in open(ps.__file__, encoding="utf-8").read()
+
+
+@pytest.mark.parametrize("existing, provided, rotate, expected", [
+    (None, None, False, ("generated-1", "created")),
+    ("stored", None, False, ("stored", "kept")),
+    ("stored", None, True, ("generated-1", "rotated")),
+    (None, None, True, ("generated-1", "created")),
+    ("stored", "mine", False, ("mine", "provided")),
+    ("mine", "mine", False, ("mine", "kept")),
+    (None, "mine", False, ("mine", "provided")),
+])
+def test_keep_or_generate(existing, provided, rotate, expected):
+    counter = iter(range(1, 10))
+    spec = ps.KeySpec(name="secret", generator="hex")
+    assert ps.keep_or_generate(existing, spec, rotate, provided, generator=lambda s: f"generated-{next(counter)}") \
+        == expected
+
+
+def test_a_rerun_never_regenerates():
+    calls = []
+    value, action = ps.keep_or_generate("stored", ps.KeySpec(name="x"), generator=lambda s: calls.append(1) or "n")
+    assert (value, action, calls) == ("stored", "kept", [])

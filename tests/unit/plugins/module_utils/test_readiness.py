@@ -10,6 +10,7 @@ import copy
 import pytest
 
 from ansible_collections.aphex.platform.plugins.module_utils import readiness as r
+from ansible_collections.aphex.platform.plugins.module_utils.k8s.common import K8sError
 
 # --------------------------------------------------------------------------------------------------------
 # fixtures: objects as the API server returns them
@@ -413,14 +414,14 @@ class TestRunGate:
             status = 403
 
             def get(self, *args, **kwargs):
-                raise r.ReadError("forbidden", self.status)
+                raise K8sError("forbidden", self.status)
 
         with pytest.raises(r.ReadinessError, match="forbidden"):
             r.run_gate(Failing(), {"crds": ["a"], "wait_timeout": 5})
         Failing.status = 500
         clock = Clock()
         result = r.run_gate(Failing(), {"crds": ["a"], "wait_timeout": 5, "wait_sleep": 1}, clock=clock, sleep=clock.sleep)
-        assert not result.ok and result.failed[0]["reason"] == "read failed: forbidden" and result.rounds == 6
+        assert not result.ok and result.failed[0]["reason"] == "forbidden" and result.rounds == 6
 
     def test_admission_probe(self):
         world = FakeReader()
@@ -459,7 +460,7 @@ def test_events_are_summarised_newest_last_and_limited():
 def test_diagnostics_survive_read_errors():
     class Broken(FakeReader):
         def list(self, *args, **kwargs):
-            raise r.ReadError("timeout", 504)
+            raise K8sError("timeout", 504)
 
     checks = r.build_checks({"services": ["ns/web"]})
     diagnostics = r.collect_diagnostics(Broken(), checks)

@@ -4,13 +4,12 @@
 
 from __future__ import annotations
 
-import types
-
 import pytest
 
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_apply import ObjectApplier
+from ansible_collections.aphex.platform.plugins.module_utils import k8s_manifests
+from ansible_collections.aphex.platform.plugins.module_utils.k8s.applier import ObjectApplier
+from ansible_collections.aphex.platform.plugins.module_utils.k8s.reader import refresh_discovery
 from ansible_collections.aphex.platform.plugins.module_utils.manifests import ManifestError
-from ansible_collections.aphex.platform.plugins.modules import k8s_manifests
 from ansible_collections.aphex.platform.tests.unit.plugins.module_utils.fake_k8s import FakeK8sClient
 
 KINDS = {("v1", "Namespace"), ("v1", "ConfigMap"), ("apps/v1", "Deployment"),
@@ -22,7 +21,7 @@ class FakeModule:
     def __init__(self, client, check_mode=False, **params):
         self.client = client
         self.check_mode = check_mode
-        self._diff = False
+        self.diff_mode = False
         self.warnings = []
         self.params = {"src": [], "recursive": True, "kustomize": [], "kustomization": None, "kubectl": None,
                        "definitions": [],
@@ -34,19 +33,16 @@ class FakeModule:
     def warn(self, message):
         self.warnings.append(message)
 
+    def refresh_discovery(self):
+        refresh_discovery(self.client)
+
     def applier(self, **kwargs):
         return ObjectApplier(self.client, check_mode=self.check_mode, warn=self.warn, **kwargs)
 
 
 @pytest.fixture(name="client")
 def fixture_client():
-    client = FakeK8sClient(kinds=KINDS)
-    client.invalidations = 0
-
-    def invalidate():
-        client.invalidations += 1
-    client.client.resources = types.SimpleNamespace(invalidate_cache=invalidate)
-    return client
+    return FakeK8sClient(kinds=KINDS)
 
 
 @pytest.fixture(name="manifest_dir")

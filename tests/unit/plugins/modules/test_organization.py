@@ -8,7 +8,7 @@ from unittest import mock
 
 import pytest
 
-from ansible_collections.aphex.platform.plugins.module_utils.k8s_apply import AphexK8sModule
+from ansible_collections.aphex.platform.plugins.module_utils.k8s.client import AphexK8sModule
 from ansible_collections.aphex.platform.plugins.module_utils.organization import naming
 from ansible_collections.aphex.platform.plugins.modules import organization
 from ansible_collections.aphex.platform.tests.support.ansible_module import run_module
@@ -88,7 +88,7 @@ def test_onboard_then_converged(run, cluster):
     assert first["namespace"] == "org-acme"
     assert first["webhook_url"] == "https://acme.hooks.example.com"
     assert first["webhook_secret_ref"] == {"namespace": "org-acme", "name": "github-webhook-secret", "key": "secret",
-                                           "action": "generated"}
+                                           "action": "created"}
     assert first["status"]["phase"] == "Ready"
     record = cluster.object("aphex.io/v1alpha1", "Organization", "acme", "platform-system")
     assert record["status"]["phase"] == "Ready" and record["status"]["observedGeneration"] == 1

@@ -1,15 +1,17 @@
-"""main() of aphex.platform.platform_secret with the API adapter mocked; the JSON output is parsed."""
+"""main() of aphex.platform.platform_secret against the in-memory API server of the adapter tests."""
 
 from __future__ import annotations
 
 import base64
 import json
+from unittest import mock
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.aphex.platform.plugins.module_utils.platform_secret import PlatformSecretError
+from ansible_collections.aphex.platform.plugins.module_utils.k8s.client import AphexK8sModule
 from ansible_collections.aphex.platform.plugins.modules import platform_secret
+from ansible_collections.aphex.platform.tests.support.ansible_module import run_module
+from ansible_collections.aphex.platform.tests.unit.plugins.module_utils.fake_k8s import FakeK8sClient, api_error
 
 ARGS = {"namespace": "dex", "name": "oidc", "keys": [
     {"name": "argocd", "generator": "token_urlsafe"},
@@ -21,145 +23,138 @@ def decode(data: dict) -> dict:
     return {k: base64.b64decode(v).decode() for k, v in data.items()}
 
 
-def live(values: dict) -> dict:
-    return {"apiVersion": "v1", "kind": "Secret",
-            "metadata": {"name": "oidc", "namespace": "dex",
-                         "labels": {"app.kubernetes.io/managed-by": "aphex-platform"}},
-            "data": {k: base64.b64encode(v.encode()).decode() for k, v in values.items()}}
+@pytest.fixture(name="cluster")
+def fixture_cluster():
+    client = FakeK8sClient()
+    client.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "dex"}})
+    return client
 
 
-@pytest.fixture
-def client(mocker):
-    factory = mocker.patch.object(platform_secret, "SecretClient", autospec=True)
-    instance = factory.return_value
-    instance.get.return_value = None
-    instance.apply.side_effect = lambda definition: definition
-    return instance
+@pytest.fixture(name="run")
+def fixture_run(cluster):
+    def _run(args, check_mode=False, diff=False):
+        cluster.dry_run = check_mode
+        with mock.patch.object(AphexK8sModule, "client", new_callable=mock.PropertyMock, return_value=cluster):
+            result = run_module(platform_secret.main, args, check_mode=check_mode, diff=diff)
+        return result, json.dumps(result)
+    return _run
 
 
-def run(args: dict, capsys) -> tuple[int, dict, str]:
-    with patch_module_args(args), pytest.raises(SystemExit) as exc:
-        platform_secret.main()
-    out = capsys.readouterr().out
-    return exc.value.code, json.loads(out), out
+def stored(cluster) -> dict:
+    return decode(cluster.object("v1", "Secret", "oidc", "dex")["data"])
 
 
-def applied_values(client) -> dict:
-    assert client.apply.call_count == 1
-    return decode(client.apply.call_args.args[0]["data"])
+def seed(cluster, values: dict) -> None:
+    cluster.put({"apiVersion": "v1", "kind": "Secret",
+                 "metadata": {"name": "oidc", "namespace": "dex",
+                              "labels": {"app.kubernetes.io/managed-by": "aphex-platform"}},
+                 "data": {k: base64.b64encode(v.encode()).decode() for k, v in values.items()}})
 
 
-def test_create_applies_and_never_outputs_values(client, capsys):
-    rc, result, raw = run(ARGS, capsys)
-    assert rc == 0 and result["changed"] is True
+def test_create_applies_and_never_outputs_values(cluster, run):
+    result, raw = run(ARGS)
+    assert not result.get("failed") and result["changed"] is True
     assert result["keys"] == {"admin-password": "created", "argocd": "created"}
-    assert result["secret"] == {"namespace": "dex", "name": "oidc"}
-    assert "values" not in result
-    client.get.assert_called_once_with("dex", "oidc")
-    values = applied_values(client)
-    definition = client.apply.call_args.args[0]
-    assert definition["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "aphex-platform"
+    assert result["secret"] == {"namespace": "dex", "name": "oidc"} and "values" not in result
+    secret = cluster.object("v1", "Secret", "oidc", "dex")
+    assert secret["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "aphex-platform"
+    assert secret["metadata"]["managedFields"][-1] == {"manager": "aphex-platform", "operation": "Apply"}
+    values = stored(cluster)
     assert len(values["admin-password"]) == 32 and len(values["argocd"]) == 43
     for value in values.values():
         assert value not in raw and base64.b64encode(value.encode()).decode() not in raw
 
 
-def test_check_mode_predicts_and_writes_nothing(client, capsys):
-    rc, result, _raw = run(dict(ARGS, _ansible_check_mode=True), capsys)
-    assert rc == 0 and result["changed"] is True and result["keys"]["argocd"] == "created"
-    client.apply.assert_not_called()
+def test_check_mode_is_a_server_side_dry_run_and_writes_nothing(cluster, run):
+    result, _raw = run(ARGS, check_mode=True)
+    assert result["changed"] is True and result["keys"]["argocd"] == "created"
+    assert ("apply", "Secret", "oidc", "dex", True) in cluster.calls
+    assert cluster.mutating_calls() == [] and cluster.object("v1", "Secret", "oidc", "dex") is None
 
 
-def test_rerun_keeps_values_and_reports_unchanged(client, capsys):
-    client.get.return_value = live({"argocd": "tok-123456789", "admin-password": "pw-123456789"})
-    rc, result, raw = run(ARGS, capsys)
-    assert rc == 0 and result["changed"] is False
-    assert result["keys"] == {"admin-password": "kept", "argocd": "kept"}
-    client.apply.assert_not_called()
+def test_check_mode_in_a_namespace_an_earlier_step_creates(cluster, run):
+    with mock.patch.object(AphexK8sModule, "warn") as warn:
+        result, _raw = run(dict(ARGS, namespace="later"), check_mode=True)
+    assert not result.get("failed") and result["changed"] is True
+    assert "namespace later does not exist yet" in warn.call_args.args[0]
+    assert [c for c in cluster.calls if c[0] == "apply"] == []
+
+
+def test_missing_collection_fails_cleanly(run, monkeypatch):
+    from ansible_collections.aphex.platform.plugins.module_utils.k8s import client
+    monkeypatch.setattr(client, "HAS_KUBERNETES_COLLECTION", False)
+    monkeypatch.setattr(client, "KUBERNETES_COLLECTION_ERROR", "Traceback")
+    result, _raw = run(ARGS)
+    assert result["failed"] and "kubernetes.core (collection)" in result["msg"]
+
+
+def test_rerun_keeps_values_and_reports_unchanged(cluster, run):
+    seed(cluster, {"argocd": "tok-123456789", "admin-password": "pw-123456789"})
+    result, raw = run(ARGS)
+    assert result["changed"] is False and result["keys"] == {"admin-password": "kept", "argocd": "kept"}
+    assert cluster.mutating_calls() == []
     assert "tok-123456789" not in raw and "pw-123456789" not in raw
 
 
-def test_add_key_keeps_existing_value(client, capsys):
-    client.get.return_value = live({"argocd": "tok-123456789"})
-    rc, result, _raw = run(ARGS, capsys)
+def test_add_key_keeps_existing_value(cluster, run):
+    seed(cluster, {"argocd": "tok-123456789"})
+    result, _raw = run(ARGS)
     assert result["keys"] == {"admin-password": "created", "argocd": "kept"}
-    assert applied_values(client)["argocd"] == "tok-123456789"
+    assert stored(cluster)["argocd"] == "tok-123456789"
 
 
-def test_rotate(client, capsys):
-    client.get.return_value = live({"argocd": "tok-123456789", "admin-password": "pw-123456789"})
-    rc, result, _raw = run(dict(ARGS, rotate=["argocd"]), capsys)
+def test_rotate(cluster, run):
+    seed(cluster, {"argocd": "tok-123456789", "admin-password": "pw-123456789"})
+    result, _raw = run(dict(ARGS, rotate=["argocd"]))
     assert result["changed"] is True and result["keys"] == {"admin-password": "kept", "argocd": "rotated"}
-    values = applied_values(client)
+    values = stored(cluster)
     assert values["admin-password"] == "pw-123456789" and values["argocd"] != "tok-123456789"
 
 
-def test_rotate_all_as_a_string(client, capsys):
-    client.get.return_value = live({"argocd": "tok-123456789", "admin-password": "pw-123456789"})
-    rc, result, _raw = run(dict(ARGS, rotate="all"), capsys)
+def test_rotate_all_as_a_string(cluster, run):
+    seed(cluster, {"argocd": "tok-123456789", "admin-password": "pw-123456789"})
+    result, _raw = run(dict(ARGS, rotate="all"))
     assert set(result["keys"].values()) == {"rotated"}
 
 
-def test_show_returns_values(client, capsys):
-    client.get.return_value = live({"argocd": "tok-123456789"})
-    rc, result, _raw = run(dict(ARGS, show=True), capsys)
+def test_show_returns_values(cluster, run):
+    seed(cluster, {"argocd": "tok-123456789"})
+    result, _raw = run(dict(ARGS, show=True))
     assert result["values"]["argocd"] == "tok-123456789"
-    assert result["values"]["admin-password"] == applied_values(client)["admin-password"]
+    assert result["values"]["admin-password"] == stored(cluster)["admin-password"]
 
 
-def test_diff_shows_key_names_only(client, capsys):
-    client.get.return_value = live({"argocd": "tok-123456789"})
-    rc, result, raw = run(dict(ARGS, _ansible_diff=True), capsys)
+def test_diff_shows_key_names_only(cluster, run):
+    seed(cluster, {"argocd": "tok-123456789"})
+    result, raw = run(ARGS, diff=True)
     assert result["diff"]["before"] == {"data": {"argocd": "(hidden)"}}
     assert result["diff"]["after"] == {"data": {"admin-password": "(hidden) created", "argocd": "(hidden)"}}
     assert "tok-123456789" not in raw
 
 
-def test_values_are_masked_even_in_an_error_message(client, capsys):
-    client.get.return_value = live({"argocd": "tok-123456789"})
-
-    def leaky(definition):
-        raise PlatformSecretError(f"apply failed, body had {decode(definition['data'])}")
-
-    client.apply.side_effect = leaky
-    rc, result, raw = run(ARGS, capsys)
-    assert rc == 1 and result["msg"].startswith("apply failed")
-    assert "tok-123456789" not in raw
-    assert "'argocd': '********'" in result["msg"]
+def test_values_are_masked_even_in_an_error_message(cluster, run):
+    seed(cluster, {"argocd": "tok-123456789"})
+    from kubernetes.dynamic.exceptions import UnprocessibleEntityError
+    cluster.fail_on[("apply", "Secret", "oidc")] = api_error(
+        UnprocessibleEntityError, 422, "invalid: data had tok-123456789")
+    result, raw = run(ARGS)
+    assert result["failed"] and result["msg"].startswith("Failed to apply Secret dex/oidc: invalid")
+    assert "tok-123456789" not in raw and "********" in result["msg"]
 
 
-def test_invalid_rotate_fails_before_any_api_call(client, capsys):
-    rc, result, _raw = run(dict(ARGS, rotate=["nope"]), capsys)
-    assert rc == 1 and "rotate: nope not in keys" in result["msg"]
-    platform_secret.SecretClient.assert_not_called()
+def test_invalid_rotate_fails_before_any_api_call(cluster, run):
+    result, _raw = run(dict(ARGS, rotate=["nope"]))
+    assert result["failed"] and "rotate: nope not in keys" in result["msg"]
+    assert cluster.calls == []
 
 
-def test_bad_generator_option_is_rejected_by_the_argspec(client, capsys):
-    rc, result, _raw = run(dict(ARGS, keys=[{"name": "x", "generator": "rsa"}]), capsys)
-    assert rc == 1 and "generator" in result["msg"] and "rsa" in result["msg"]
+def test_bad_generator_option_is_rejected_by_the_argspec(run):
+    result, _raw = run(dict(ARGS, keys=[{"name": "x", "generator": "rsa"}]))
+    assert result["failed"] and "generator" in result["msg"] and "rsa" in result["msg"]
 
 
-def test_auth_options_reach_the_client_and_are_not_logged(client, capsys):
-    rc, result, raw = run(dict(ARGS, kubeconfig="/tmp/kc", context="ctx", api_key="sekrit-api-key"), capsys)
-    auth = platform_secret.SecretClient.call_args.args[0]
-    assert auth["kubeconfig"] == "/tmp/kc" and auth["context"] == "ctx" and auth["api_key"] == "sekrit-api-key"
-    assert "sekrit-api-key" not in raw
-
-
-def test_missing_kubernetes_library_fails_cleanly(client, capsys, monkeypatch):
-    monkeypatch.setattr(platform_secret, "KUBERNETES_IMPORT_ERROR", "Traceback: no module named kubernetes")
-    rc, result, _raw = run(ARGS, capsys)
-    assert rc == 1 and "Failed to import the required Python library (kubernetes)" in result["msg"]
-    platform_secret.SecretClient.assert_not_called()
-
-
-def test_missing_collection_fails_cleanly(client, capsys, monkeypatch):
-    monkeypatch.setattr(platform_secret, "KUBERNETES_CORE_IMPORT_ERROR", "Traceback")
-    rc, result, _raw = run(ARGS, capsys)
-    assert rc == 1 and "kubernetes.core collection" in result["msg"]
-
-
-def test_api_errors_are_reported_once(client, capsys):
-    client.get.side_effect = PlatformSecretError("reading Secret dex/oidc failed: forbidden")
-    rc, result, _raw = run(ARGS, capsys)
-    assert rc == 1 and result["msg"] == "reading Secret dex/oidc failed: forbidden"
+def test_api_errors_are_reported_once(cluster, run):
+    from kubernetes.dynamic.exceptions import ForbiddenError
+    cluster.get = mock.Mock(side_effect=api_error(ForbiddenError, 403, 'secrets "oidc" is forbidden'))
+    result, _raw = run(ARGS)
+    assert result["failed"] and result["msg"] == 'Failed to read Secret dex/oidc: secrets "oidc" is forbidden'

@@ -124,26 +124,6 @@ def test_offboarding_order():
     assert plan.OFFBOARDING_SEQUENCE == ("dns_record", "tunnel", "cluster_scoped", "namespace", "organization")
 
 
-@pytest.mark.parametrize("existing, provided, rotate, expected", [
-    (None, None, False, ("generated-1", "generated")),
-    ("stored", None, False, ("stored", "kept")),
-    ("stored", None, True, ("generated-1", "rotated")),
-    (None, None, True, ("generated-1", "rotated")),
-    ("stored", "mine", False, ("mine", "provided")),
-    ("mine", "mine", False, ("mine", "kept")),
-    (None, "mine", False, ("mine", "provided")),
-])
-def test_resolve_webhook_secret(existing, provided, rotate, expected):
-    counter = iter(range(1, 10))
-    assert plan.resolve_webhook_secret(existing, provided, rotate, lambda: f"generated-{next(counter)}") == expected
-
-
-def test_a_rerun_never_regenerates():
-    calls = []
-    value, action = plan.resolve_webhook_secret("stored", None, False, lambda: calls.append(1) or "new")
-    assert (value, action, calls) == ("stored", "kept", [])
-
-
 @pytest.mark.parametrize("secret, expected", [
     ({"data": {"secret": base64.b64encode(b"abc").decode()}}, "abc"),
     ({"data": {"secret": ""}}, None),
