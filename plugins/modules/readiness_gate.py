@@ -168,8 +168,8 @@ options:
   not_running:
     description:
       - Component name -> the reason it does not run on this cluster; the key V(*) means every component.
-      - When O(component) (or V(*)) is a key, the categories of O(requires_controller) are skipped with the reason
-        C(<component> does not run on this cluster: <reason>).
+      - "When O(component) (or V(*)) is a key, the categories of O(requires_controller) are skipped with the reason
+        C(<component> does not run on this cluster: <reason>)."
       - Set it once for a whole play through C(module_defaults) from an inventory variable.
     type: dict
     default: {}
