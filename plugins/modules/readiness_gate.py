@@ -323,12 +323,12 @@ elapsed:
 """
 
 from ansible_collections.aphex.platform.plugins.module_utils.k8s.client import AphexK8sModule
-from ansible_collections.aphex.platform.plugins.module_utils.readiness import (
+from ansible_collections.aphex.platform.plugins.module_utils.readiness.checks import (
     CATEGORIES,
     CATEGORY_ALIASES,
     DEFAULT_REQUIRES_CONTROLLER,
-    run,
 )
+from ansible_collections.aphex.platform.plugins.module_utils.readiness.gate import run
 
 
 def argument_spec() -> dict:

@@ -9,7 +9,8 @@ import copy
 
 import pytest
 
-from ansible_collections.aphex.platform.plugins.module_utils import readiness as r
+from ansible_collections.aphex.platform.plugins.module_utils.readiness import checks as c
+from ansible_collections.aphex.platform.plugins.module_utils.readiness import diagnostics, gate, predicates
 from ansible_collections.aphex.platform.plugins.module_utils.k8s.common import K8sError
 
 # --------------------------------------------------------------------------------------------------------
@@ -58,29 +59,29 @@ def endpoint_slice(*addresses, ready=True):
 # --------------------------------------------------------------------------------------------------------
 class TestCrd:
     def test_missing(self):
-        assert r.crd_established(None) == (False, "CustomResourceDefinition not found")
+        assert predicates.crd_established(None) == (False, "CustomResourceDefinition not found")
 
     def test_established(self):
         crd = {"status": {"conditions": [cond("NamesAccepted", "True"), cond("Established", "True")]}}
-        assert r.crd_established(crd) == (True, "Established")
+        assert predicates.crd_established(crd) == (True, "Established")
 
     def test_not_yet(self):
-        ok, detail = r.crd_established({"status": {}})
+        ok, detail = predicates.crd_established({"status": {}})
         assert not ok and "Established=unknown" in detail
 
     def test_names_conflict_is_reported(self):
         crd = {"status": {"conditions": [cond("NamesAccepted", "False", "MultipleNames", "kind clash"),
                                          cond("Established", "False")]}}
-        ok, detail = r.crd_established(crd)
+        ok, detail = predicates.crd_established(crd)
         assert not ok and "NamesAccepted=False (MultipleNames: kind clash)" == detail
 
 
 class TestDeployment:
     def test_available(self):
-        assert r.deployment_available(deployment()) == (True, "Available (1/1 replicas)")
+        assert predicates.deployment_available(deployment()) == (True, "Available (1/1 replicas)")
 
     def test_missing(self):
-        assert r.deployment_available(None)[0] is False
+        assert predicates.deployment_available(None)[0] is False
 
     @pytest.mark.parametrize("kwargs, expected", [
         ({"observed": 1}, "has not observed generation 2"),
@@ -94,12 +95,12 @@ class TestDeployment:
          "rollout stuck"),
     ])
     def test_not_ready(self, kwargs, expected):
-        ok, detail = r.deployment_available(deployment(**kwargs))
+        ok, detail = predicates.deployment_available(deployment(**kwargs))
         assert not ok and expected in detail
 
     def test_scaled_to_zero_is_available(self):
         dep = deployment(replicas=0, updated=0, total=0, available=0)
-        assert r.deployment_available(dep)[0]
+        assert predicates.deployment_available(dep)[0]
 
 
 class TestStatefulSetDaemonSet:
@@ -110,72 +111,72 @@ class TestStatefulSetDaemonSet:
         return {"metadata": {"generation": 1}, "spec": {"replicas": 2}, "status": base}
 
     def test_ready(self):
-        assert r.statefulset_ready(self.sts()) == (True, "Ready (2/2 replicas)")
+        assert predicates.statefulset_ready(self.sts()) == (True, "Ready (2/2 replicas)")
 
     def test_not_all_ready(self):
-        assert r.statefulset_ready(self.sts(readyReplicas=1)) == (False, "1 of 2 replicas ready")
+        assert predicates.statefulset_ready(self.sts(readyReplicas=1)) == (False, "1 of 2 replicas ready")
 
     def test_rolling_update(self):
-        ok, detail = r.statefulset_ready(self.sts(updateRevision="b", updatedReplicas=1))
+        ok, detail = predicates.statefulset_ready(self.sts(updateRevision="b", updatedReplicas=1))
         assert not ok and "rolling update in progress" in detail
 
     def test_partition(self):
         sts = self.sts(updateRevision="b", updatedReplicas=1)
         sts["spec"]["updateStrategy"] = {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}}
-        assert r.statefulset_ready(sts)[0]
+        assert predicates.statefulset_ready(sts)[0]
 
     def test_daemonset(self):
         ds = {"metadata": {"generation": 3}, "status": {"observedGeneration": 3, "desiredNumberScheduled": 2,
                                                         "updatedNumberScheduled": 2, "numberAvailable": 1}}
-        assert r.daemonset_ready(ds) == (False, "1 of 2 scheduled pods available")
+        assert predicates.daemonset_ready(ds) == (False, "1 of 2 scheduled pods available")
         ds["status"]["numberAvailable"] = 2
-        assert r.daemonset_ready(ds) == (True, "Ready (2/2 pods)")
+        assert predicates.daemonset_ready(ds) == (True, "Ready (2/2 pods)")
 
     def test_daemonset_on_no_node_says_so(self):
         ds = {"metadata": {"generation": 1}, "status": {"observedGeneration": 1}}
-        ok, detail = r.daemonset_ready(ds)
+        ok, detail = predicates.daemonset_ready(ds)
         assert ok and "0 pods wanted" in detail
 
 
 class TestEndpoints:
     def test_ready_from_slices(self):
         slices = [endpoint_slice("10.0.0.2", "10.0.0.1"), endpoint_slice("10.0.0.3", ready=False)]
-        assert r.ready_addresses(slices) == ["10.0.0.1", "10.0.0.2"]
+        assert predicates.ready_addresses(slices) == ["10.0.0.1", "10.0.0.2"]
 
     def test_unset_ready_condition_means_ready(self):
-        assert r.ready_addresses([{"endpoints": [{"addresses": ["10.0.0.9"]}]}]) == ["10.0.0.9"]
+        assert predicates.ready_addresses([{"endpoints": [{"addresses": ["10.0.0.9"]}]}]) == ["10.0.0.9"]
 
     def test_falls_back_to_endpoints_only_without_slices(self):
         legacy = {"subsets": [{"addresses": [{"ip": "10.1.1.1"}], "notReadyAddresses": [{"ip": "10.1.1.2"}]}]}
-        assert r.ready_addresses([], legacy) == ["10.1.1.1"]
-        assert r.ready_addresses([endpoint_slice("10.0.0.1", ready=False)], legacy) == []
+        assert predicates.ready_addresses([], legacy) == ["10.1.1.1"]
+        assert predicates.ready_addresses([endpoint_slice("10.0.0.1", ready=False)], legacy) == []
 
     def test_service(self):
         service = {"spec": {"type": "ClusterIP"}}
-        assert r.service_ready(None, [])[0] is False
-        assert r.service_ready(service, []) == (False, "no endpoints (no ready pod matches its selector)")
-        assert r.service_ready(service, [endpoint_slice("10.0.0.1", ready=False)]) == (
+        assert predicates.service_ready(None, [])[0] is False
+        assert predicates.service_ready(service, []) == (False, "no endpoints (no ready pod matches its selector)")
+        assert predicates.service_ready(service, [endpoint_slice("10.0.0.1", ready=False)]) == (
             False, "none of its 1 endpoint(s) is ready")
-        assert r.service_ready(service, [endpoint_slice("10.0.0.1")]) == (True, "1 ready endpoint(s): 10.0.0.1")
-        assert r.service_ready({"spec": {"type": "ExternalName"}}, [])[0]
+        assert predicates.service_ready(service, [endpoint_slice("10.0.0.1")]) == (True, "1 ready endpoint(s): 10.0.0.1")
+        assert predicates.service_ready({"spec": {"type": "ExternalName"}}, [])[0]
 
 
 class TestWebhooks:
     def test_ca_bundle_all_webhooks(self):
-        assert r.webhook_ca_bundle(None) == (False, "webhook configuration not found")
-        assert r.webhook_ca_bundle(webhook_config(ca=())) == (False, "the configuration has no webhooks")
-        ok, detail = r.webhook_ca_bundle(webhook_config(ca=("LS0t", "")))
+        assert predicates.webhook_ca_bundle(None) == (False, "webhook configuration not found")
+        assert predicates.webhook_ca_bundle(webhook_config(ca=())) == (False, "the configuration has no webhooks")
+        ok, detail = predicates.webhook_ca_bundle(webhook_config(ca=("LS0t", "")))
         assert not ok and detail == "caBundle not injected in 1 of 2 webhook(s): hook1.example.io"
-        assert r.webhook_ca_bundle(webhook_config(ca=("LS0t", "LS0t"))) == (True, "caBundle injected in all 2 webhook(s)")
+        assert predicates.webhook_ca_bundle(webhook_config(ca=("LS0t", "LS0t"))) == (True, "caBundle injected in all 2 webhook(s)")
 
     def test_services_deduplicated_url_ignored(self):
         config = webhook_config(ca=("", ""))
         config["webhooks"].append({"name": "url", "clientConfig": {"url": "https://example.com/hook"}})
-        assert r.webhook_services(config) == [("cert-manager", "cert-manager-webhook")]
+        assert predicates.webhook_services(config) == [("cert-manager", "cert-manager-webhook")]
 
     def test_api_service(self):
-        assert r.api_service_available({"status": {"conditions": [cond("Available", "True")]}}) == (True, "Available")
-        ok, detail = r.api_service_available({"status": {"conditions": [
+        assert predicates.api_service_available({"status": {"conditions": [cond("Available", "True")]}}) == (True, "Available")
+        ok, detail = predicates.api_service_available({"status": {"conditions": [
             cond("Available", "False", "FailedDiscoveryCheck", "no response")]}})
         assert not ok and "FailedDiscoveryCheck" in detail
 
@@ -184,34 +185,34 @@ class TestResourceStatus:
     def test_condition(self):
         obj = {"metadata": {"generation": 1}, "status": {"observedGeneration": 1,
                                                          "conditions": [cond("Ready", "True")]}}
-        assert r.resource_status(obj, {"kind": "ClusterIssuer"}) == (True, "Ready=True")
-        assert r.resource_status(obj, {"kind": "ClusterIssuer", "condition": "Ready", "status": "False"})[0] is False
+        assert predicates.resource_status(obj, {"kind": "ClusterIssuer"}) == (True, "Ready=True")
+        assert predicates.resource_status(obj, {"kind": "ClusterIssuer", "condition": "Ready", "status": "False"})[0] is False
 
     def test_stale_condition_waits_for_the_new_generation(self):
         obj = {"metadata": {"generation": 2}, "status": {"observedGeneration": 1,
                                                          "conditions": [cond("Ready", "True")]}}
-        assert r.resource_status(obj, {"kind": "Certificate"})[0] is False
+        assert predicates.resource_status(obj, {"kind": "Certificate"})[0] is False
 
     def test_condition_without_generation_bookkeeping(self):
         obj = {"metadata": {"generation": 3}, "status": {"conditions": [cond("Ready", "True")]}}
-        assert r.resource_status(obj, {"kind": "GateWidget"}) == (True, "Ready=True")
+        assert predicates.resource_status(obj, {"kind": "GateWidget"}) == (True, "Ready=True")
 
     def test_condition_observed_generation(self):
         ready = dict(cond("Ready", "True"), observedGeneration=2)
         obj = {"metadata": {"generation": 3}, "status": {"conditions": [ready]}}
-        assert r.resource_status(obj, {"kind": "Certificate"}) == (
+        assert predicates.resource_status(obj, {"kind": "Certificate"}) == (
             False, "Ready describes generation 2, not the current 3")
         ready["observedGeneration"] = 3
-        assert r.resource_status(obj, {"kind": "Certificate"})[0]
+        assert predicates.resource_status(obj, {"kind": "Certificate"})[0]
 
     def test_field(self):
         obj = {"status": {"sync": {"status": "OutOfSync"}, "items": [{"name": "a"}]}}
-        ok, detail = r.resource_status(obj, {"kind": "Application", "field": "status.sync.status", "value": "Synced"})
+        ok, detail = predicates.resource_status(obj, {"kind": "Application", "field": "status.sync.status", "value": "Synced"})
         assert not ok and "waiting for 'Synced'" in detail
-        assert r.resource_status(obj, {"kind": "X", "field": "status.items.0.name", "value": "a"})[0]
-        assert r.resource_status(obj, {"kind": "X", "field": "status.items"})[0]
-        assert not r.resource_status(obj, {"kind": "X", "field": "status.nothing"})[0]
-        assert r.resource_status(None, {"kind": "X"}) == (False, "X not found")
+        assert predicates.resource_status(obj, {"kind": "X", "field": "status.items.0.name", "value": "a"})[0]
+        assert predicates.resource_status(obj, {"kind": "X", "field": "status.items"})[0]
+        assert not predicates.resource_status(obj, {"kind": "X", "field": "status.nothing"})[0]
+        assert predicates.resource_status(None, {"kind": "X"}) == (False, "X not found")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -219,7 +220,7 @@ class TestResourceStatus:
 # --------------------------------------------------------------------------------------------------------
 class TestChecks:
     def test_build_and_names(self):
-        checks = r.build_checks({
+        checks = c.build_checks({
             "crds": ["a.example.io"], "deployments": ["ns/web", {"namespace": "ns", "name": "api"}],
             "webhooks": [{"kind": "mutating", "name": "m"}, {"kind": "validating", "name": "v", "ca_bundle": False}],
             "resources": [{"api_version": "cert-manager.io/v1", "kind": "ClusterIssuer", "name": "ca"}],
@@ -237,20 +238,20 @@ class TestChecks:
         {"admission_probes": [{"kind": "X"}]},
     ])
     def test_invalid_input(self, params):
-        with pytest.raises(r.ReadinessError):
-            r.build_checks(params)
+        with pytest.raises(c.ReadinessError):
+            c.build_checks(params)
 
     def test_not_running_skips_only_controller_checks_with_reason(self):
-        checks = r.build_checks({"crds": ["a"], "webhooks": [{"kind": "validating", "name": "v"}]})
-        run, skipped = r.split_checks(checks, "cert-manager does not run on this cluster: kwok",
-                                      r.DEFAULT_REQUIRES_CONTROLLER)
+        checks = c.build_checks({"crds": ["a"], "webhooks": [{"kind": "validating", "name": "v"}]})
+        run, skipped = c.split_checks(checks, "cert-manager does not run on this cluster: kwok",
+                                      c.DEFAULT_REQUIRES_CONTROLLER)
         assert [c.name for c in run] == ["crd a", "webhook endpoints validating v"]
         assert skipped == [{"check": "webhook caBundle validating v",
                             "reason": "cert-manager does not run on this cluster: kwok"}]
 
     def test_running_component_skips_nothing(self):
-        checks = r.build_checks({"webhooks": [{"kind": "validating", "name": "v"}]})
-        assert r.split_checks(checks, "", ["webhooks"]) == (checks, [])
+        checks = c.build_checks({"webhooks": [{"kind": "validating", "name": "v"}]})
+        assert c.split_checks(checks, "", ["webhooks"]) == (checks, [])
 
     @pytest.mark.parametrize("component, not_running, reason", [
         ("cert-manager", {}, ""),
@@ -261,12 +262,12 @@ class TestChecks:
         (None, {"argocd": "x"}, ""),
     ])
     def test_not_running_reason(self, component, not_running, reason):
-        assert r.not_running_reason(component, not_running) == reason
+        assert c.not_running_reason(component, not_running) == reason
 
     def test_alias_and_unknown_category(self):
-        assert r.expand_categories(["webhooks"]) == {"webhook_endpoints", "webhook_ca_bundle"}
-        with pytest.raises(r.ReadinessError):
-            r.expand_categories(["pods"])
+        assert c.expand_categories(["webhooks"]) == {"webhook_endpoints", "webhook_ca_bundle"}
+        with pytest.raises(c.ReadinessError):
+            c.expand_categories(["pods"])
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -332,7 +333,7 @@ GATE = {"webhooks": [{"kind": "validating", "name": "cert-manager-webhook"},
 class TestRunGate:
     def test_passes_when_ca_injected_and_endpoints_ready(self):
         clock = Clock()
-        result = r.run_gate(cert_manager_world(ca=("LS0tLS1CRUdJTg==",)), GATE, clock=clock, sleep=clock.sleep)
+        result = gate.run_gate(cert_manager_world(ca=("LS0tLS1CRUdJTg==",)), GATE, clock=clock, sleep=clock.sleep)
         assert result.ok and result.rounds == 1 and not result.skipped
         assert result.passed == ["webhook endpoints validating cert-manager-webhook",
                                  "webhook caBundle validating cert-manager-webhook",
@@ -350,12 +351,12 @@ class TestRunGate:
                     if key[0].endswith("WebhookConfiguration"):
                         config["webhooks"][0]["clientConfig"]["caBundle"] = "LS0t"
 
-        result = r.run_gate(world, GATE, clock=clock, sleep=sleep)
+        result = gate.run_gate(world, GATE, clock=clock, sleep=sleep)
         assert result.ok and result.rounds == 3 and clock.sleeps == [3, 3]
 
     def test_times_out_with_diagnostic(self):
         clock = Clock()
-        result = r.run_gate(cert_manager_world(ready=False), GATE, clock=clock, sleep=clock.sleep)
+        result = gate.run_gate(cert_manager_world(ready=False), GATE, clock=clock, sleep=clock.sleep)
         assert not result.ok and result.elapsed >= 10
         assert {f["check"] for f in result.failed} == {
             "webhook endpoints validating cert-manager-webhook", "webhook caBundle validating cert-manager-webhook",
@@ -373,12 +374,12 @@ class TestRunGate:
 
     def test_last_sleep_does_not_overshoot_the_timeout(self):
         clock = Clock()
-        r.run_gate(cert_manager_world(), dict(GATE, wait_timeout=7), clock=clock, sleep=clock.sleep)
+        gate.run_gate(cert_manager_world(), dict(GATE, wait_timeout=7), clock=clock, sleep=clock.sleep)
         assert clock.sleeps == [3, 3, 1]
 
     def test_not_running_skips_ca_bundle_but_still_checks_endpoints(self):
         clock = Clock()
-        result = r.run_gate(cert_manager_world(), dict(GATE, component="cert-manager", not_running=NOT_RUNNING),
+        result = gate.run_gate(cert_manager_world(), dict(GATE, component="cert-manager", not_running=NOT_RUNNING),
                             clock=clock, sleep=clock.sleep)
         assert result.ok and result.passed == ["webhook endpoints validating cert-manager-webhook",
                                                "webhook endpoints mutating cert-manager-webhook"]
@@ -388,20 +389,20 @@ class TestRunGate:
         assert {s["reason"] for s in result.skipped} == {result.not_running_reason}
 
     def test_running_component_reports_no_reason(self):
-        result = r.run_gate(cert_manager_world(ca=("LS0t",)), dict(GATE, component="cert-manager",
+        result = gate.run_gate(cert_manager_world(ca=("LS0t",)), dict(GATE, component="cert-manager",
                                                                     not_running={"argocd": "x"}))
         assert result.ok and result.not_running_reason == "" and not result.skipped
 
     def test_not_running_endpoints_missing_still_fails(self):
         clock = Clock()
-        result = r.run_gate(cert_manager_world(ready=False), dict(GATE, not_running=NOT_RUNNING), clock=clock,
+        result = gate.run_gate(cert_manager_world(ready=False), dict(GATE, not_running=NOT_RUNNING), clock=clock,
                             sleep=clock.sleep)
         assert not result.ok and len(result.failed) == 2
 
     def test_check_mode_never_waits(self):
         world = FakeReader()
         clock = Clock()
-        result = r.run_gate(world, dict(GATE, crds=["certificates.cert-manager.io"], component="cert-manager",
+        result = gate.run_gate(world, dict(GATE, crds=["certificates.cert-manager.io"], component="cert-manager",
                                         not_running=NOT_RUNNING), check_mode=True, clock=clock, sleep=clock.sleep)
         assert result.ok and clock.sleeps == []
         reasons = {s["check"]: s["reason"] for s in result.skipped}
@@ -416,11 +417,11 @@ class TestRunGate:
             def get(self, *args, **kwargs):
                 raise K8sError("forbidden", self.status)
 
-        with pytest.raises(r.ReadinessError, match="forbidden"):
-            r.run_gate(Failing(), {"crds": ["a"], "wait_timeout": 5})
+        with pytest.raises(c.ReadinessError, match="forbidden"):
+            gate.run_gate(Failing(), {"crds": ["a"], "wait_timeout": 5})
         Failing.status = 500
         clock = Clock()
-        result = r.run_gate(Failing(), {"crds": ["a"], "wait_timeout": 5, "wait_sleep": 1}, clock=clock, sleep=clock.sleep)
+        result = gate.run_gate(Failing(), {"crds": ["a"], "wait_timeout": 5, "wait_sleep": 1}, clock=clock, sleep=clock.sleep)
         assert not result.ok and result.failed[0]["reason"] == "forbidden" and result.rounds == 6
 
     def test_admission_probe(self):
@@ -429,10 +430,10 @@ class TestRunGate:
         probe = {"apiVersion": "cert-manager.io/v1", "kind": "Issuer",
                  "metadata": {"name": "probe", "namespace": "cert-manager"}, "spec": {"selfSigned": {}}}
         clock = Clock()
-        result = r.run_gate(world, {"admission_probes": [probe], "wait_timeout": 3}, clock=clock, sleep=clock.sleep)
+        result = gate.run_gate(world, {"admission_probes": [probe], "wait_timeout": 3}, clock=clock, sleep=clock.sleep)
         assert not result.ok and "failed calling webhook" in result.failed[0]["reason"]
         world.dry_run_answer = None
-        assert r.run_gate(world, {"admission_probes": [probe]}).ok
+        assert gate.run_gate(world, {"admission_probes": [probe]}).ok
 
     def test_resources_and_services_and_crds(self):
         world = FakeReader(objects={
@@ -443,17 +444,17 @@ class TestRunGate:
         }, lists={("EndpointSlice", "ns", "kubernetes.io/service-name=web"): [endpoint_slice("10.0.0.1")]})
         params = {"crds": ["a.example.io"], "services": ["ns/web"], "deployments": ["ns/web"],
                   "resources": [{"api_version": "cert-manager.io/v1", "kind": "ClusterIssuer", "name": "ca"}]}
-        result = r.run_gate(world, params)
+        result = gate.run_gate(world, params)
         assert result.ok and len(result.passed) == 4
         # cert-manager does not run: the ClusterIssuer's Ready needs its controller
-        result = r.run_gate(world, dict(params, component="cert-manager", not_running=NOT_RUNNING))
+        result = gate.run_gate(world, dict(params, component="cert-manager", not_running=NOT_RUNNING))
         assert result.ok and [s["check"] for s in result.skipped] == ["ClusterIssuer ca Ready=True"]
 
 
 def test_events_are_summarised_newest_last_and_limited():
     events = [{"type": "Normal", "reason": f"R{i}", "involvedObject": {"kind": "Pod", "name": "p"},
                "message": "m", "lastTimestamp": f"2026-01-01T00:00:{i:02d}Z"} for i in range(30)]
-    lines = r.summarize_events(events, limit=5)
+    lines = diagnostics.summarize_events(events, limit=5)
     assert len(lines) == 5 and "R25" in lines[0] and "R29" in lines[-1]
 
 
@@ -462,7 +463,7 @@ def test_diagnostics_survive_read_errors():
         def list(self, *args, **kwargs):
             raise K8sError("timeout", 504)
 
-    checks = r.build_checks({"services": ["ns/web"]})
-    diagnostics = r.collect_diagnostics(Broken(), checks)
-    assert diagnostics["events"]["ns"] == ["(could not read: timeout)"]
-    assert r.format_diagnostics(diagnostics)
+    checks = c.build_checks({"services": ["ns/web"]})
+    found = diagnostics.collect_diagnostics(Broken(), checks)
+    assert found["events"]["ns"] == ["(could not read: timeout)"]
+    assert diagnostics.format_diagnostics(found)
