@@ -54,10 +54,6 @@ class Toolchain:
     def path(self, name: str) -> str:
         return self.binaries[name]
 
-    def as_dict(self) -> dict:
-        return {"binaries": dict(self.binaries), "versions": dict(self.versions),
-                "kwok_stages": list(self.kwok_stages)}
-
 
 def cache_root() -> str:
     """Per-user cache directory (APHEX_CACHE_DIR, else $XDG_CACHE_HOME/aphex-platform)."""
@@ -111,16 +107,6 @@ def _go_env(extra: dict | None = None) -> dict:
     env.update(GO_BUILD_ENV)
     env.update(extra or {})
     return env
-
-
-def _binary_version(path: str, args=("--version",)) -> str | None:
-    if not os.access(path, os.X_OK):
-        return None
-    try:
-        proc = subprocess.run([path, *args], capture_output=True, text=True, timeout=60, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return (proc.stdout + proc.stderr).strip() or None
 
 
 def _install_dir(tool: str, version: str) -> str:

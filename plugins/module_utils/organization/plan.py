@@ -30,10 +30,6 @@ CLUSTER_KINDS = (
     ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
 )
 
-# The whole offboarding sequence; the role runs the Cloudflare steps, the module the cluster steps.
-OFFBOARDING_SEQUENCE = ("dns_record", "tunnel", "cluster_scoped", "namespace", "organization")
-
-
 def ref(obj: dict) -> dict:
     meta = obj.get("metadata") or {}
     result = {"apiVersion": obj["apiVersion"], "kind": obj["kind"], "name": meta["name"]}
@@ -72,15 +68,6 @@ def prune_plan(existing: list, desired: list, field_manager: str = naming.FIELD_
     stale = [obj for obj in existing
              if _key(obj) not in wanted and applied_by(obj, field_manager) and not controlled(obj)]
     return [ref(obj) for obj in sorted(stale, key=_key)]
-
-
-def stale_admin_bindings(existing_bindings: list, admin_users: list) -> list:
-    """Names of organization-admin RoleBindings whose user left ``admin_users``."""
-    wanted = {naming.admin_binding_name(user) for user in admin_users}
-    return sorted(
-        obj["metadata"]["name"] for obj in existing_bindings
-        if obj["metadata"]["name"].startswith(naming.ADMIN_ROLE_NAME + "-") and obj["metadata"]["name"] not in wanted
-    )
 
 
 def offboarding_refs(org: str, platform_namespace: str = naming.PLATFORM_NAMESPACE) -> list:

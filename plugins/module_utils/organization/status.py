@@ -59,13 +59,3 @@ def organization_status(org: str, generation: int, exposure: str, webhook_url: s
     if webhook_url:
         status["webhookURL"] = webhook_url
     return status
-
-
-MANAGED_FIELDS = ("phase", "namespace", "message", "observedGeneration", "webhookSecretRef", "conditions",
-                  "webhookURL")
-
-
-def status_differs(current: dict | None, desired: dict) -> bool:
-    """True when applying ``desired`` would change the stored status; fields nobody here sets are ignored."""
-    current = current or {}
-    return any(current.get(key) != desired.get(key) for key in MANAGED_FIELDS)
