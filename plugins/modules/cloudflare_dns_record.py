@@ -206,20 +206,13 @@ zone:
       sample: example.com
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.aphex.platform.plugins.module_utils.cloudflare.client import (
-    CloudflareApi,
-    CloudflareError,
-    cloudflare_argument_spec,
-)
+from ansible_collections.aphex.platform.plugins.module_utils.cloudflare.client import run_module
 from ansible_collections.aphex.platform.plugins.module_utils.cloudflare.dns import RECORD_TYPES
 from ansible_collections.aphex.platform.plugins.module_utils.cloudflare.dns_service import ensure_dns_record
 
 
 def argument_spec() -> dict:
-    spec = cloudflare_argument_spec()
-    spec.update(
+    return dict(
         zone={"type": "str", "required": True},
         name={"type": "str", "required": True},
         type={"type": "str", "choices": list(RECORD_TYPES), "default": "CNAME"},
@@ -231,20 +224,10 @@ def argument_spec() -> dict:
         force={"type": "bool", "default": False},
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
     )
-    return spec
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           required_if=[("state", "present", ["content"])])
-    try:
-        api = CloudflareApi.connect(module.params, log=module.debug)
-        result = ensure_dns_record(api, module.params, check_mode=module.check_mode)
-    except CloudflareError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    if not module._diff:
-        del result["diff"]
-    module.exit_json(**result)
+    run_module(argument_spec(), ensure_dns_record, required_if=[("state", "present", ["content"])])
 
 
 if __name__ == "__main__":

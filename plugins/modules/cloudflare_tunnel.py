@@ -219,20 +219,13 @@ token:
   sample: eyJhIjoiNjk5ZDk4NjQyYzU2NGQyZTg1NWU5NjYxODk5YjcyNTIiLCJ0IjoiZjcwZmY5ODUi...
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.aphex.platform.plugins.module_utils.cloudflare.client import (
-    CloudflareApi,
-    CloudflareError,
-    cloudflare_argument_spec,
-)
+from ansible_collections.aphex.platform.plugins.module_utils.cloudflare.client import run_module
 from ansible_collections.aphex.platform.plugins.module_utils.cloudflare.tunnel import CATCH_ALL_SERVICE
 from ansible_collections.aphex.platform.plugins.module_utils.cloudflare.tunnel_service import ensure_tunnel
 
 
 def argument_spec() -> dict:
-    spec = cloudflare_argument_spec()
-    spec.update(
+    return dict(
         name={"type": "str", "required": True},
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
         account={"type": "str"},
@@ -244,19 +237,10 @@ def argument_spec() -> dict:
         catch_all_service={"type": "str", "default": CATCH_ALL_SERVICE},
         return_token={"type": "bool", "default": False},
     )
-    return spec
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        api = CloudflareApi.connect(module.params, log=module.debug)
-        result = ensure_tunnel(api, module.params, check_mode=module.check_mode)
-    except CloudflareError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    if not module._diff:
-        del result["diff"]
-    module.exit_json(**result)
+    run_module(argument_spec(), ensure_tunnel)
 
 
 if __name__ == "__main__":

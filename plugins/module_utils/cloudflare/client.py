@@ -13,7 +13,7 @@ import re
 import time
 import traceback
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.aphex.platform.plugins.module_utils.cloudflare.errors import (
     REQUIRED_TOKEN_PERMISSIONS,
@@ -254,3 +254,19 @@ class CloudflareApi:
     def delete_record(self, zone_id: str, record_id: str) -> None:
         self.call("delete DNS record", self.sdk.dns.records.delete, record_id, zone_id=zone_id, extra_body={},
                   missing_ok=True)
+
+
+def run_module(argument_spec: dict, ensure, **kwargs) -> None:
+    """``main()`` of a Cloudflare module: the connection options plus ``argument_spec``, then
+    ``ensure(api, params, check_mode)``; a CloudflareError is turned into ``fail_json`` here, once."""
+    spec = cloudflare_argument_spec()
+    spec.update(argument_spec)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
+    try:
+        api = CloudflareApi.connect(module.params, log=module.debug)
+        result = ensure(api, module.params, check_mode=module.check_mode)
+    except CloudflareError as exc:
+        module.fail_json(msg=str(exc), **exc.details)
+    if not module._diff:
+        del result["diff"]
+    module.exit_json(**result)

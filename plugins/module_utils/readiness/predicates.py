@@ -44,6 +44,11 @@ def get_path(obj, path: str):
     return node
 
 
+def _not_rolled_out(obj: dict | None, kind: str) -> str | None:
+    """Why a workload cannot be judged yet: it does not exist, or its controller has not seen its spec."""
+    return generation_pending(obj) if obj else f"{kind} not found"
+
+
 def crd_established(crd: dict | None) -> tuple:
     if not crd:
         return False, "CustomResourceDefinition not found"
@@ -59,11 +64,9 @@ def crd_established(crd: dict | None) -> tuple:
 
 def deployment_available(dep: dict | None) -> tuple:
     """Rollout complete and Available, the way ``kubectl rollout status`` decides it."""
-    if not dep:
-        return False, "Deployment not found"
-    pending = generation_pending(dep)
-    if pending:
-        return False, pending
+    blocked = _not_rolled_out(dep, "Deployment")
+    if blocked:
+        return False, blocked
     spec, status = dep.get("spec") or {}, dep.get("status") or {}
     conds = conditions(dep)
     progressing = conds.get("Progressing")
@@ -86,11 +89,9 @@ def deployment_available(dep: dict | None) -> tuple:
 
 
 def statefulset_ready(sts: dict | None) -> tuple:
-    if not sts:
-        return False, "StatefulSet not found"
-    pending = generation_pending(sts)
-    if pending:
-        return False, pending
+    blocked = _not_rolled_out(sts, "StatefulSet")
+    if blocked:
+        return False, blocked
     spec, status = sts.get("spec") or {}, sts.get("status") or {}
     wanted = spec.get("replicas", 1)
     ready = status.get("readyReplicas") or 0
@@ -109,11 +110,9 @@ def statefulset_ready(sts: dict | None) -> tuple:
 
 
 def daemonset_ready(ds: dict | None) -> tuple:
-    if not ds:
-        return False, "DaemonSet not found"
-    pending = generation_pending(ds)
-    if pending:
-        return False, pending
+    blocked = _not_rolled_out(ds, "DaemonSet")
+    if blocked:
+        return False, blocked
     status = ds.get("status") or {}
     desired = status.get("desiredNumberScheduled") or 0
     updated = status.get("updatedNumberScheduled") or 0
