@@ -24,9 +24,8 @@ def run(args: dict, capsys) -> tuple:
 
 
 @pytest.fixture
-def mirror(tmp_path):
-    src = os.environ.get("APHEX_UPSTREAM_MIRROR") or os.path.join(os.path.dirname(ROOT), "shared", "upstream")
-    assert os.path.isdir(src), f"upstream mirror {src} is missing (set APHEX_UPSTREAM_MIRROR)"
+def mirror(tmp_path, upstream_mirror):
+    src = upstream_mirror
     dest = tmp_path / "mirror" / FILE
     dest.parent.mkdir(parents=True)
     shutil.copyfile(os.path.join(src, FILE), dest)

@@ -1,8 +1,8 @@
 """The collection's Organization CRD only adds optional fields to the reference CRD.
 
 ``fixtures/reference_aphex.io_organizations.yaml`` is a verbatim copy of the reference
-(shared/upstream/aphex/aphex.io_organizations.yaml, sha256 below); when the shared mirror is next to the
-checkout the copy is compared with it.
+(shared/upstream/aphex/aphex.io_organizations.yaml, sha256 below); with the upstream mirror
+(``APHEX_UPSTREAM_MIRROR``) the copy is compared with it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", "..", "..", "..", ".."))
 OURS = os.path.join(ROOT, "roles", "organization", "files", "crds", "aphex.io_organizations.yaml")
 REFERENCE = os.path.join(HERE, "fixtures", "reference_aphex.io_organizations.yaml")
 REFERENCE_SHA256 = "51f0e315a3d90b5b00e545fed94899189582bd55c65abd1fd89c4eaacccd57b7"
-SHARED_MIRROR = os.path.join(ROOT, "..", "shared", "upstream", "aphex", "aphex.io_organizations.yaml")
+MIRROR_CRD = os.path.join("aphex", "aphex.io_organizations.yaml")
 
 # Keys that only describe; everything else on a schema node constrains values.
 DESCRIPTIVE = {"description"}
@@ -91,9 +91,11 @@ def json_schema(node):
 def test_reference_fixture_is_the_verbatim_reference():
     with open(REFERENCE, "rb") as handle:
         assert hashlib.sha256(handle.read()).hexdigest() == REFERENCE_SHA256
-    if os.path.exists(SHARED_MIRROR):
-        with open(SHARED_MIRROR, "rb") as handle:
-            assert hashlib.sha256(handle.read()).hexdigest() == REFERENCE_SHA256
+
+
+def test_reference_fixture_is_the_mirror_copy(upstream_mirror):
+    with open(os.path.join(upstream_mirror, MIRROR_CRD), "rb") as handle:
+        assert hashlib.sha256(handle.read()).hexdigest() == REFERENCE_SHA256
 
 
 def test_upstream_schema_is_a_subset_of_ours():

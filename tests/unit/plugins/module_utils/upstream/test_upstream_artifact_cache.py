@@ -21,21 +21,15 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.pardir] * 5)
 LOCK_PATH = os.path.join(ROOT, "upstream", "lock.yml")
 
 
-def shared_mirror() -> str:
-    path = os.environ.get("APHEX_UPSTREAM_MIRROR") or os.path.join(os.path.dirname(ROOT), "shared", "upstream")
-    assert os.path.isdir(path), f"upstream mirror {path} is missing (set APHEX_UPSTREAM_MIRROR)"
-    return path
-
-
 @pytest.fixture(scope="module")
 def lock():
     return load_yaml(LOCK_PATH)
 
 
 @pytest.fixture
-def mirror(tmp_path, lock):
+def mirror(tmp_path, lock, upstream_mirror):
     """A small mirror: the files of three components copied from the shared mirror."""
-    src, dest = shared_mirror(), tmp_path / "mirror"
+    src, dest = upstream_mirror, tmp_path / "mirror"
     for name in ("nvidia-device-plugin", "tekton-dashboard", "dex-chart"):
         for item in find_component(lock, name)["files"]:
             target = dest / item["path"]

@@ -1,0 +1,38 @@
+# Copyright (c) aphex.platform contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared unit-test fixtures.
+
+``upstream_mirror``: the offline upstream mirror named by ``APHEX_UPSTREAM_MIRROR`` (layout of shared/upstream,
+with its ``LOCK.yaml``). Tests that need it skip, with the reason, when it is absent; with
+``APHEX_UPSTREAM_MIRROR_REQUIRED`` set (CI, which always has the mirror) they fail instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+MIRROR_ENV = "APHEX_UPSTREAM_MIRROR"
+REQUIRED_ENV = "APHEX_UPSTREAM_MIRROR_REQUIRED"
+
+
+def _mirror_or_reason() -> tuple:
+    path = os.environ.get(MIRROR_ENV)
+    if not path:
+        return None, f"needs the offline upstream mirror: {MIRROR_ENV} is not set"
+    if not os.path.isfile(os.path.join(path, "LOCK.yaml")):
+        return None, f"needs the offline upstream mirror: {MIRROR_ENV}={path} has no LOCK.yaml"
+    return path, None
+
+
+@pytest.fixture(scope="session")
+def upstream_mirror() -> str:
+    """Path of the offline upstream mirror; skips the test (fails with APHEX_UPSTREAM_MIRROR_REQUIRED) without it."""
+    path, reason = _mirror_or_reason()
+    if path is None:
+        if os.environ.get(REQUIRED_ENV):
+            pytest.fail(f"{reason} ({REQUIRED_ENV} is set, so this must not be skipped)")
+        pytest.skip(reason)
+    return path
