@@ -8,6 +8,8 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: k8s_manifests
+author:
+  - aphex.platform maintainers (@aphex-platform)
 short_description: Server-side apply a whole manifest set (files, directories, kustomizations) in one call
 version_added: 0.1.0
 description:
@@ -24,10 +26,6 @@ description:
     warning instead of failing, so C(--check) on an empty cluster predicts the run.
   - Upstream manifests are applied unmodified.
   - With O(state=absent) deletes the set's objects in reverse order, waiting until its namespaces are gone.
-author:
-  - aphex.platform maintainers (@aphex-platform)
-extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
 attributes:
   check_mode:
     support: full
@@ -37,10 +35,9 @@ attributes:
     description:
       - Before and after of every changed object; Secret values are shown as C(<redacted>) and the OpenAPI schemas
         of CustomResourceDefinitions by their size and digest.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the controller (C(delegate_to=localhost)); the paths are controller paths.
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - aphex.platform.k8s
 options:
   src:
     description:
@@ -126,8 +123,6 @@ options:
     type: int
     default: 300
 requirements:
-  - kubernetes >= 24.2.0
-  - PyYAML
   - kubectl (only for O(kustomize))
 notes:
   - Objects of a CustomResourceDefinition that the same call creates can only be applied once the cluster serves

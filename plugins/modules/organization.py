@@ -8,6 +8,8 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: organization
+author:
+  - aphex.platform maintainers (@aphex-platform)
 short_description: Onboard or offboard one Aphex organization on a Kubernetes cluster
 version_added: 0.1.0
 description:
@@ -31,10 +33,6 @@ description:
   - With O(state=absent) deletes the cluster-scoped objects, then the namespace (waiting until it is gone),
     then the C(Organization) record. The Cloudflare tunnel and DNS record are removed by
     M(aphex.platform.cloudflare_dns_record) and M(aphex.platform.cloudflare_tunnel) before this runs.
-author:
-  - aphex.platform maintainers (@aphex-platform)
-extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
 attributes:
   check_mode:
     support: full
@@ -45,10 +43,9 @@ attributes:
   diff_mode:
     support: full
     description: Returns before and after of every changed object; Secret values are shown as C(<redacted>).
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the controller (C(delegate_to=localhost)) and talks to the API server.
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - aphex.platform.k8s
 options:
   name:
     description:
@@ -166,9 +163,6 @@ options:
     description: Seconds to wait for the namespace and the record to be gone with O(state=absent).
     type: int
     default: 300
-requirements:
-  - kubernetes >= 24.2.0
-  - PyYAML >= 3.11
 notes:
   - The C(Organization) CRD and the ClusterRole C(eventlistener-access) ship with the C(aphex.platform.organization)
     role, which applies them before calling this module.

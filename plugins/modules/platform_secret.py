@@ -8,6 +8,8 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: platform_secret
+author:
+  - aphex.platform maintainers (@aphex-platform)
 short_description: Generate platform secrets once and keep them in a Kubernetes Secret
 version_added: 0.1.0
 description:
@@ -20,10 +22,6 @@ description:
   - The Secret is written with server-side apply, field manager C(aphex-platform), and carries the label
     C(app.kubernetes.io/managed-by=aphex-platform). Keys this module applied earlier and no longer lists are
     left in place, and keys written by others are never removed.
-author:
-  - aphex.platform maintainers (@aphex-platform)
-extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
 attributes:
   check_mode:
     support: full
@@ -35,10 +33,9 @@ attributes:
   diff_mode:
     support: full
     description: Shows the key names before and after, with C(created)/C(rotated) markers; never the values.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs where the Kubernetes API is reachable, normally the controller.
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - aphex.platform.k8s
 options:
   namespace:
     description: Namespace of the Secret. It must exist, except in check mode (see the C(check_mode) attribute).
@@ -109,9 +106,6 @@ options:
     description: Annotations of the Secret.
     type: dict
     default: {}
-requirements:
-  - kubernetes >= 24.2.0
-  - PyYAML
 notes:
   - The Secret type is not set; a new Secret is V(Opaque) and an existing one keeps its type.
   - Values are drawn with C(secrets.choice), C(secrets.token_hex), C(secrets.token_bytes) and

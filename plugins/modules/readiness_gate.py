@@ -8,6 +8,8 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: readiness_gate
+author:
+  - aphex.platform maintainers (@aphex-platform)
 short_description: Wait until a platform layer is really ready, or say precisely why it is not
 version_added: 0.1.0
 description:
@@ -27,10 +29,6 @@ description:
     they are returned in RV(skipped_checks) with the reason, and a warning names them. The other checks still
     run and must pass. RV(not_running_reason) says why, so later tasks that need a running container can be made
     conditional on the gate's answer.
-author:
-  - aphex.platform maintainers (@aphex-platform)
-extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
 attributes:
   check_mode:
     support: full
@@ -40,10 +38,9 @@ attributes:
   diff_mode:
     support: none
     description: Nothing is written.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the controller (C(delegate_to=localhost)) and talks to the API server.
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - aphex.platform.k8s
 options:
   crds:
     description: Names of CustomResourceDefinitions that must be C(Established).
@@ -181,9 +178,6 @@ options:
     description: Seconds between two rounds of checks.
     type: int
     default: 3
-requirements:
-  - kubernetes >= 24.2.0
-  - PyYAML
 notes:
   - The skipped checks are returned as RV(skipped_checks), not C(skipped), because Ansible reads a true
     C(skipped) key in a result as "the task was skipped".

@@ -30,6 +30,7 @@ CLUSTER_KINDS = (
     ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
 )
 
+
 def ref(obj: dict) -> dict:
     meta = obj.get("metadata") or {}
     result = {"apiVersion": obj["apiVersion"], "kind": obj["kind"], "name": meta["name"]}

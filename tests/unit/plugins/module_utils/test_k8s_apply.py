@@ -255,5 +255,5 @@ def test_a_field_manager_conflict_says_how_to_take_over():
     client.fail_on[("apply", "Role", "reader")] = api_error(
         ConflictError, 409, 'Apply failed with 1 conflict: conflict with "kubectl-edit": .rules')
     with pytest.raises(K8sError, match=r'conflict with "kubectl-edit": \.rules \(another field manager owns '
-                                            r'these fields; force_conflicts takes them over\)'):
+                                       r'these fields; force_conflicts takes them over\)'):
         applier(client).apply(role())

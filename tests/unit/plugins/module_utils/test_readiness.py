@@ -380,7 +380,7 @@ class TestRunGate:
     def test_not_running_skips_ca_bundle_but_still_checks_endpoints(self):
         clock = Clock()
         result = gate.run_gate(cert_manager_world(), dict(GATE, component="cert-manager", not_running=NOT_RUNNING),
-                            clock=clock, sleep=clock.sleep)
+                               clock=clock, sleep=clock.sleep)
         assert result.ok and result.passed == ["webhook endpoints validating cert-manager-webhook",
                                                "webhook endpoints mutating cert-manager-webhook"]
         assert [s["check"] for s in result.skipped] == ["webhook caBundle validating cert-manager-webhook",
@@ -389,21 +389,21 @@ class TestRunGate:
         assert {s["reason"] for s in result.skipped} == {result.not_running_reason}
 
     def test_running_component_reports_no_reason(self):
-        result = gate.run_gate(cert_manager_world(ca=("LS0t",)), dict(GATE, component="cert-manager",
-                                                                    not_running={"argocd": "x"}))
+        result = gate.run_gate(cert_manager_world(ca=("LS0t",)),
+                               dict(GATE, component="cert-manager", not_running={"argocd": "x"}))
         assert result.ok and result.not_running_reason == "" and not result.skipped
 
     def test_not_running_endpoints_missing_still_fails(self):
         clock = Clock()
         result = gate.run_gate(cert_manager_world(ready=False), dict(GATE, not_running=NOT_RUNNING), clock=clock,
-                            sleep=clock.sleep)
+                               sleep=clock.sleep)
         assert not result.ok and len(result.failed) == 2
 
     def test_check_mode_never_waits(self):
         world = FakeReader()
         clock = Clock()
         result = gate.run_gate(world, dict(GATE, crds=["certificates.cert-manager.io"], component="cert-manager",
-                                        not_running=NOT_RUNNING), check_mode=True, clock=clock, sleep=clock.sleep)
+                                           not_running=NOT_RUNNING), check_mode=True, clock=clock, sleep=clock.sleep)
         assert result.ok and clock.sleeps == []
         reasons = {s["check"]: s["reason"] for s in result.skipped}
         expected = "check mode: not satisfied yet (CustomResourceDefinition not found)"

@@ -98,7 +98,6 @@ class TestPrune:
         assert plan.prune_plan(existing, desired_for()) == []
 
 
-
 def test_offboarding_order():
     refs = plan.offboarding_refs("acme")
     assert [(r["kind"], r["name"], r.get("namespace"), r.get("wait", False)) for r in refs] == [
