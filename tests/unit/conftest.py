@@ -4,7 +4,8 @@
 """Shared unit-test fixtures.
 
 ``upstream_mirror``: the offline upstream mirror named by ``APHEX_UPSTREAM_MIRROR`` (layout of shared/upstream,
-with its ``LOCK.yaml``). Tests that need it skip, with the reason, when it is absent; with
+with its ``LOCK.yaml``). Tests that need it (through this fixture, or through ``fake_cloudflare``, which serves
+the mirror's Cloudflare OpenAPI schema) skip, with the reason, when it is absent; with
 ``APHEX_UPSTREAM_MIRROR_REQUIRED`` set (CI, which always has the mirror) they fail instead of skipping.
 """
 
@@ -27,8 +28,11 @@ def _mirror_or_reason() -> tuple:
     return path, None
 
 
-@pytest.fixture(scope="session")
-def upstream_mirror() -> str:
+# Fixtures that read the mirror; a test using one of them needs the mirror.
+MIRROR_FIXTURES = {"upstream_mirror", "fake_cloudflare"}
+
+
+def require_upstream_mirror() -> str:
     """Path of the offline upstream mirror; skips the test (fails with APHEX_UPSTREAM_MIRROR_REQUIRED) without it."""
     path, reason = _mirror_or_reason()
     if path is None:
@@ -36,3 +40,13 @@ def upstream_mirror() -> str:
             pytest.fail(f"{reason} ({REQUIRED_ENV} is set, so this must not be skipped)")
         pytest.skip(reason)
     return path
+
+
+def pytest_runtest_setup(item):
+    if MIRROR_FIXTURES & set(getattr(item, "fixturenames", ())):
+        require_upstream_mirror()
+
+
+@pytest.fixture(scope="session")
+def upstream_mirror() -> str:
+    return require_upstream_mirror()

@@ -71,7 +71,7 @@ def test_the_corrections_relax_only_what_they_name(fake_cloudflare):
     assert "'service' is a required property" in take_violations(fake_cloudflare)[0]["details"]
 
 
-def test_corrected_spec_leaves_the_original_alone():
+def test_corrected_spec_leaves_the_original_alone(upstream_mirror):  # pylint: disable=unused-argument
     raw = json.loads(fake_module.default_schema_path().read_text(encoding="utf-8"))
     corrected = corrected_spec(raw)
     assert raw["components"]["schemas"]["tunnel_ingressRule"]["required"] == ["hostname", "service"]
@@ -132,7 +132,7 @@ def test_missing_schema_fails_loudly(tmp_path, monkeypatch):
         FakeCloudflare()
 
 
-def test_standalone_process_with_seed_and_admin_endpoints(tmp_path):
+def test_standalone_process_with_seed_and_admin_endpoints(tmp_path, upstream_mirror):  # pylint: disable=unused-argument
     seed = tmp_path / "seed.yml"
     seed.write_text("tokens: [{value: standalone-token}]\n"
                     "accounts:\n  - name: Aphex\n    zones: [{name: example.com}]\n    tunnels: [{name: old, config_src: cloudflare}]\n",
