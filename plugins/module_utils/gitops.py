@@ -14,6 +14,8 @@ from __future__ import annotations
 import copy
 import posixpath
 
+from ansible_collections.aphex.platform.plugins.module_utils.k8s.common import MANAGED_BY
+
 APPLICATION_API = "argoproj.io/v1alpha1"
 IN_CLUSTER = "https://kubernetes.default.svc"
 RAW_GITHUB = "https://raw.githubusercontent.com/"
@@ -22,7 +24,7 @@ SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 CASCADE_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 TRACKING_METHOD = "annotation"
 OIDC_SECRET_KEY = "clientSecret"
-LABELS = {"app.kubernetes.io/part-of": "aphex-platform", "app.kubernetes.io/managed-by": "aphex-platform"}
+LABELS = {"app.kubernetes.io/part-of": "aphex-platform", **MANAGED_BY}
 CONFIG_MAPS = ("argocd-cm", "argocd-rbac-cm", "argocd-cmd-params-cm")
 
 # Argo CD >= 1.8 no longer assesses the health of Applications, so an app of apps would start wave N+1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
-FIELD_MANAGER = "aphex-platform"
+from ansible_collections.aphex.platform.plugins.module_utils.k8s.common import FIELD_MANAGER
 PLATFORM_NAMESPACE = "platform-system"
 
 ORG_API_VERSION = "aphex.io/v1alpha1"

@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import binascii
 
+from ansible_collections.aphex.platform.plugins.module_utils.k8s.common import FIELD_MANAGER
+
 from . import naming
 
 # Namespaced kinds the organization module creates inside org-<name>; pruning lists exactly these.
@@ -58,7 +60,7 @@ def controlled(obj: dict) -> bool:
     return any(owner.get("controller") for owner in (obj.get("metadata") or {}).get("ownerReferences") or [])
 
 
-def prune_plan(existing: list, desired: list, field_manager: str = naming.FIELD_MANAGER) -> list:
+def prune_plan(existing: list, desired: list, field_manager: str = FIELD_MANAGER) -> list:
     """Refs of existing objects to delete: ours (applied by ``field_manager``, not controlled by another
     object, e.g. the Deployment Tekton generates for the listener) and no longer desired.
 
