@@ -8,6 +8,11 @@ from __future__ import annotations
 class ModuleDocFragment:
     # Connection options of the aphex.platform Cloudflare modules (argument spec: module_utils/cloudflare/client.py).
     DOCUMENTATION = r"""
+attributes:
+  platform:
+    support: full
+    platforms: all
+    description: Calls the Cloudflare API from the host the module runs on.
 options:
   api_token:
     description:

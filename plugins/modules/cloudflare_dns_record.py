@@ -8,6 +8,8 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: cloudflare_dns_record
+author:
+  - aphex.platform maintainers (@aphex-platform)
 short_description: Manage one Cloudflare DNS record that the collection owns
 version_added: 0.1.0
 description:
@@ -17,10 +19,6 @@ description:
     C(owner: <owner>) if O(owner) is set, then O(comment), separated by C(; ). A record without this mark, or with
     another owner, is neither changed nor deleted unless O(force=true); the task fails and says why."
   - The main use is a proxied CNAME C(<org>.<domain>) that points at a tunnel, see M(aphex.platform.cloudflare_tunnel).
-author:
-  - aphex.platform maintainers (@aphex-platform)
-extends_documentation_fragment:
-  - aphex.platform.cloudflare
 attributes:
   check_mode:
     support: full
@@ -28,10 +26,8 @@ attributes:
   diff_mode:
     support: full
     description: Shows the record's type, name, content, proxied, TTL and comment before and after.
-  platform:
-    support: full
-    platforms: all
-    description: Calls the Cloudflare API from the host the module runs on.
+extends_documentation_fragment:
+  - aphex.platform.cloudflare
 options:
   zone:
     description:
@@ -112,12 +108,7 @@ EXAMPLES = r"""
   delegate_to: localhost
 
 - name: Show what would change, without changing anything
-  aphex.platform.cloudflare_dns_record:
-    zone: example.com
-    name: acme
-    content: f70ff985-a4ef-4643-bbbc-4a0ed4fc8415.cfargotunnel.com
-    proxied: true
-    owner: org-acme
+  aphex.platform.cloudflare_dns_record: {zone: example.com, name: docs, content: docs.example.net, owner: org-acme}
   delegate_to: localhost
   check_mode: true
   diff: true

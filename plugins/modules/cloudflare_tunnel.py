@@ -8,6 +8,8 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: cloudflare_tunnel
+author:
+  - aphex.platform maintainers (@aphex-platform)
 short_description: Manage a remotely managed Cloudflare Tunnel and its ingress rules
 version_added: 0.1.0
 description:
@@ -19,10 +21,6 @@ description:
     (O(catch_all_service)). The configuration is written only when its rules differ; other configuration settings are
     kept.
   - With O(state=absent), the tunnel's connections are cleaned up and then the tunnel is deleted.
-author:
-  - aphex.platform maintainers (@aphex-platform)
-extends_documentation_fragment:
-  - aphex.platform.cloudflare
 attributes:
   check_mode:
     support: full
@@ -30,10 +28,8 @@ attributes:
   diff_mode:
     support: full
     description: Shows the tunnel's name, id, config source and ingress rules before and after. Never the token.
-  platform:
-    support: full
-    platforms: all
-    description: Calls the Cloudflare API from the host the module runs on.
+extends_documentation_fragment:
+  - aphex.platform.cloudflare
 options:
   name:
     description:
@@ -130,13 +126,8 @@ EXAMPLES = r"""
   no_log: true
   register: tunnel_with_token
 
-- name: Show what would change, without changing anything
-  aphex.platform.cloudflare_tunnel:
-    name: webhooks-acme
-    account: Aphex
-    ingress:
-      - hostname: acme.example.com
-        service: http://el-github-listener.org-acme.svc.cluster.local:8080
+- name: Show what removing the tunnel would change, without changing anything
+  aphex.platform.cloudflare_tunnel: {name: webhooks-acme, account: Aphex, state: absent}
   delegate_to: localhost
   check_mode: true
   diff: true
@@ -145,6 +136,7 @@ EXAMPLES = r"""
   module_defaults:
     group/aphex.platform.cloudflare:
       api_token: "{{ vault_cloudflare_api_token }}"
+      max_retries: 8
   block:
     - name: Remove the tunnel
       aphex.platform.cloudflare_tunnel:

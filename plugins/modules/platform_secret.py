@@ -151,24 +151,18 @@ EXAMPLES = r"""
       - name: tekton-dashboard
         generator: token_urlsafe
 
-- name: Predict what would be generated
+- name: Predict what would be generated (a server-side dry run)
   aphex.platform.platform_secret:
-    namespace: dex
-    name: oidc-clients
-    keys:
-      - name: argocd
-        generator: token_urlsafe
+    namespace: argocd
+    name: aphex-argocd-admin
+    keys: [{name: password}]
   check_mode: true
 
-- name: Rotate one client secret on request
+- name: Rotate one client secret on request (keys not rotated keep their values)
   aphex.platform.platform_secret:
     namespace: dex
     name: oidc-clients
-    keys:
-      - name: argocd
-        generator: token_urlsafe
-      - name: tekton-dashboard
-        generator: token_urlsafe
+    keys: [{name: argocd, generator: token_urlsafe}, {name: tekton-dashboard, generator: token_urlsafe}]
     rotate: [argocd]
 
 - name: Show the values when the user asks for them
