@@ -181,6 +181,15 @@ def test_cert_manager_gate_fails_without_ca_bundle_and_passes_with_it(api, layer
 
 # ---- External Secrets -----------------------------------------------------------------------------------------------
 
+def test_external_secrets_store_can_be_created_although_no_webhook_answers(api):
+    """Its webhooks (failurePolicy Fail, applied unmodified) cannot block the local cluster."""
+    custom = k8s.CustomObjectsApi(api)
+    store = {"apiVersion": "external-secrets.io/v1", "kind": "SecretStore", "metadata": {"name": "it-store"},
+             "spec": {"provider": {"fake": {"data": [{"key": "k", "value": "v"}]}}}}
+    custom.create_namespaced_custom_object("external-secrets.io", "v1", "external-secrets", "secretstores", store)
+    custom.delete_namespaced_custom_object("external-secrets.io", "v1", "external-secrets", "secretstores", "it-store")
+
+
 def test_external_secrets_gate_fails_without_ca_bundle(layer):
     run = layer("aphex.platform.external_secrets", tags=["external_secrets_verify"], not_running={},
                 external_secrets_wait_timeout=4)
@@ -257,6 +266,55 @@ def test_ingress_with_an_existing_controller(api, layer):
         delete_namespaces(api, namespace, traefik_ns)
 
 
+# ---- Argo CD --------------------------------------------------------------------------------------------------------
+
+def test_argocd_hand_off_changes_nothing_and_the_playbook_leaves_tracked_objects_alone(api, playbook, gitops_dir,
+                                                                                      tmp_path, bootstrap_playbook):
+    run = playbook("argocd_handoff.yml", argocd_gitops_dir=gitops_dir, scratch_dir=str(tmp_path))
+    assert run.ok, run.summary()
+    again = bootstrap_playbook(tags=["argocd"])
+    assert again.ok, again.summary()
+    assert again.changed() == 0, "after the hand-off: " + ", ".join(t.name for t in again.changed_tasks())
+    cm = k8s.CoreV1Api(api).read_namespaced_config_map("argocd-cm", "argocd")
+    assert cm.metadata.annotations["argocd.argoproj.io/tracking-id"] == "platform-argocd:simulated-sync"
+
+
+def test_argocd_configuration_is_argo_cds_completed_by_the_role(api):
+    core = k8s.CoreV1Api(api)
+    cm = core.read_namespaced_config_map("argocd-cm", "argocd")
+    assert cm.metadata.labels["app.kubernetes.io/part-of"] == "argocd"
+    assert cm.data["application.resourceTrackingMethod"] == "annotation"
+    assert "obj.status.health.status" in cm.data["resource.customizations.health.argoproj.io_Application"]
+    assert cm.data["url"].startswith("https://argocd.")
+    assert "clientSecret: $argocd-oidc:clientSecret" in cm.data["oidc.config"]  # a reference, not the value
+    params = core.read_namespaced_config_map("argocd-cmd-params-cm", "argocd")
+    assert params.data["server.insecure"] == "true" and params.data["controller.diff.server.side"] == "true"
+    assert core.read_namespaced_config_map("argocd-rbac-cm", "argocd").data["scopes"] == "[groups]"
+    copied = core.read_namespaced_secret("argocd-oidc", "argocd")
+    assert copied.metadata.labels["app.kubernetes.io/part-of"] == "argocd"
+    clients = core.read_namespaced_secret("platform-auth-oidc-clients", "auth-system")
+    assert copied.data["clientSecret"] == clients.data["argocd"]  # the auth layer's client secret, copied
+
+
+def test_argocd_applications_gate_waits_for_the_controller_status(api, layer):
+    custom = k8s.CustomObjectsApi(api)
+    run = layer("aphex.platform.argocd", tags=["argocd_verify"], not_running={}, argocd_wait_timeout=4)
+    gate = failed_gate(run)
+    assert any("platform-root" in check for check in checks(gate)), gate.get("failed_checks")
+    assert "argocd" in gate["diagnostics"]["events"]
+
+    applications = custom.list_namespaced_custom_object("argoproj.io", "v1alpha1", "argocd", "applications")["items"]
+    for app in applications:
+        # Argo CD's Application CRD has no status subresource: the controller writes status like any field.
+        custom.patch_namespaced_custom_object(
+            "argoproj.io", "v1alpha1", "argocd", "applications", app["metadata"]["name"],
+            {"status": {"sync": {"status": "Synced"}, "health": {"status": "Healthy"}}})
+    run = layer("aphex.platform.argocd", tags=["argocd_verify"], not_running={}, argocd_wait_timeout=30)
+    assert run.ok, run.summary()
+    gates = gate_results(run)
+    assert gates and all(g["skipped_checks"] == [] for g in gates), gates
+
+
 # ---- platform_auth --------------------------------------------------------------------------------------------------
 
 AUTH_NS = "auth-system"
@@ -301,38 +359,6 @@ def test_auth_gate_says_why_when_the_database_volume_cannot_be_bound(api, layer)
         assert f"statefulset {namespace}/platform-auth-postgresql" in checks(gate), gate.get("failed_checks")
     finally:
         delete_namespaces(api, namespace)
-
-
-# ---- Argo CD --------------------------------------------------------------------------------------------------------
-
-def test_argocd_hand_off_changes_nothing_and_the_playbook_leaves_tracked_objects_alone(api, playbook, gitops_dir,
-                                                                                      tmp_path, bootstrap_playbook):
-    run = playbook("argocd_handoff.yml", argocd_gitops_dir=gitops_dir, scratch_dir=str(tmp_path))
-    assert run.ok, run.summary()
-    again = bootstrap_playbook(tags=["argocd"])
-    assert again.ok, again.summary()
-    assert again.changed() == 0, "after the hand-off: " + ", ".join(t.name for t in again.changed_tasks())
-    cm = k8s.CoreV1Api(api).read_namespaced_config_map("argocd-cm", "argocd")
-    assert cm.metadata.annotations["argocd.argoproj.io/tracking-id"] == "platform-argocd:simulated-sync"
-
-
-def test_argocd_applications_gate_waits_for_the_controller_status(api, layer):
-    custom = k8s.CustomObjectsApi(api)
-    run = layer("aphex.platform.argocd", tags=["argocd_verify"], not_running={}, argocd_wait_timeout=4)
-    gate = failed_gate(run)
-    assert any("platform-root" in check for check in checks(gate)), gate.get("failed_checks")
-    assert "argocd" in gate["diagnostics"]["events"]
-
-    applications = custom.list_namespaced_custom_object("argoproj.io", "v1alpha1", "argocd", "applications")["items"]
-    for app in applications:
-        # Argo CD's Application CRD has no status subresource: the controller writes status like any field.
-        custom.patch_namespaced_custom_object(
-            "argoproj.io", "v1alpha1", "argocd", "applications", app["metadata"]["name"],
-            {"status": {"sync": {"status": "Synced"}, "health": {"status": "Healthy"}}})
-    run = layer("aphex.platform.argocd", tags=["argocd_verify"], not_running={}, argocd_wait_timeout=30)
-    assert run.ok, run.summary()
-    gates = gate_results(run)
-    assert gates and all(g["skipped_checks"] == [] for g in gates), gates
 
 
 # ---- Tekton ---------------------------------------------------------------------------------------------------------
