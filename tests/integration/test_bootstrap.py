@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """playbooks/bootstrap.yml, proven once, on the session's shared cluster, in one sequence:
 
-1. `--check --diff` on the fresh cluster predicts changes and creates nothing;
+1. `--check --diff` on the fresh cluster predicts changes and creates nothing (gates report what is not there yet
+   as skipped instead of failing);
 2. a run SIGKILLed when the ingress layer starts leaves the first layers in and the rest out;
-3. the next run completes the platform;
+3. the next run completes the platform; every gate names its component as not running on this cluster (the one
+   declared place, inventory aphex_components_not_running) and skips only controller-dependent checks;
 4. a further run reports changed=0 and keeps every generated secret;
-5. verify: every Deployment/StatefulSet of every layer ready, every CRD Established, one Argo CD Application per
-   layer with sync waves in bootstrap order;
-6. no generated secret value appears in the output of any of these runs.
+5. check mode on the converged platform predicts no change;
+6. verify: every Deployment/StatefulSet of every layer ready, every CRD Established, upstream webhooks unmodified,
+   one Argo CD Application per layer with sync waves in bootstrap order;
+7. no generated secret value (nor the Cloudflare token) appears in the output of any of these runs.
 
 The steps depend on each other and run in this order (the session runs this file first, on a cluster where
 the platform was never installed); the layer tests (test_layers.py) run afterwards on the installed platform.
