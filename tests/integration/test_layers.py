@@ -268,8 +268,8 @@ def test_ingress_with_an_existing_controller(api, layer):
 
 # ---- Argo CD --------------------------------------------------------------------------------------------------------
 
-def test_argocd_hand_off_changes_nothing_and_the_playbook_leaves_tracked_objects_alone(api, playbook, gitops_dir,
-                                                                                      tmp_path, bootstrap_playbook):
+def test_argocd_hand_off_changes_nothing_and_the_playbook_leaves_tracked_objects_alone(
+        api, playbook, gitops_dir, tmp_path, bootstrap_playbook):
     run = playbook("argocd_handoff.yml", argocd_gitops_dir=gitops_dir, scratch_dir=str(tmp_path))
     assert run.ok, run.summary()
     again = bootstrap_playbook(tags=["argocd"])
