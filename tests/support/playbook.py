@@ -54,7 +54,8 @@ class TaskResult:
 
     @property
     def failed(self) -> bool:
-        return self.event == "v2_runner_on_failed" and not self.result.get("_ansible_ignore_errors")
+        # The jsonl callback does not say whether ignore_errors applied: stats["failures"] does not count those.
+        return self.event == "v2_runner_on_failed"
 
     @property
     def skipped(self) -> bool:
@@ -76,6 +77,9 @@ class PlaybookRun:
     raw: str  # stdout + stderr, for absence checks and failure messages only
     killed: bool = False
     seconds: float = 0.0
+
+    def __repr__(self) -> str:  # short: pytest prints it in assertion messages
+        return f"PlaybookRun(rc={self.rc}, killed={self.killed}, stats={self.stats}, {len(self.results)} results)"
 
     @property
     def ok(self) -> bool:
@@ -103,7 +107,7 @@ class PlaybookRun:
     def summary(self, tail: int = 6000) -> str:
         """For assertion messages: what failed or changed, and the end of the raw output."""
         lines = [f"$ {' '.join(self.command)}", f"rc={self.rc} killed={self.killed} stats={self.stats}"]
-        lines += [f"FAILED {r.name}: {r.result.get('msg', '')}" for r in self.failed_tasks()]
+        lines += [f"FAILED (or ignored) {r.name}: {str(r.result.get('msg', ''))[:2000]}" for r in self.failed_tasks()]
         lines += [f"changed {r.name}" for r in self.changed_tasks()]
         return "\n".join(lines) + "\n--- output (end) ---\n" + self.raw[-tail:]
 
