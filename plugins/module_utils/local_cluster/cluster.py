@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A real Kubernetes control plane on 127.0.0.1 with kwok-simulated nodes.
 
-etcd, kube-apiserver (RBAC + Pod Security admission), kube-controller-manager, kube-scheduler
+etcd, kube-apiserver (RBAC + Pod Security admission; admission webhooks off, as no webhook server runs),
+kube-controller-manager, kube-scheduler
 and kwok run as plain processes owned by the current user; all state lives in one directory,
 so several clusters can run side by side and `stop()` leaves no process or port behind.
 kwokctl could orchestrate this too, but it cannot be told to reuse a cluster started by another
@@ -356,6 +357,10 @@ class LocalCluster:
             f"--cert-dir={os.path.dirname(pki['ca_cert'])}", f"--client-ca-file={pki['ca_cert']}",
             "--authorization-mode=Node,RBAC",
             "--enable-admission-plugins=NodeRestriction",
+            # kwok runs no pod, so no webhook server can answer: without these two plugins the API server never
+            # calls admission webhooks, and upstream manifests (cert-manager, External Secrets, ...) are applied
+            # unmodified without their webhooks blocking later creates. Everything else admits as on a real cluster.
+            "--disable-admission-plugins=MutatingAdmissionWebhook,ValidatingAdmissionWebhook",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             f"--service-account-key-file={pki['sa_pub']}", f"--service-account-signing-key-file={pki['sa_key']}",
             f"--service-cluster-ip-range={SERVICE_CIDR}", "--allow-privileged=true",

@@ -1,0 +1,383 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What each platform layer proves beyond the bootstrap sequence, on the platform it installed.
+
+test_bootstrap.py proves, for every layer at once: check mode on a fresh cluster creates nothing, a first run
+installs it, a second run changes nothing, workloads ready, CRDs Established, Applications in wave order, no
+secret printed. This file keeps what only a single layer shows, on the same (bootstrapped) cluster:
+
+- role-specific options, read from the cluster (cert-manager's ACME issuer, token Secret, per-certificate issuer,
+  charts without their CRDs; ingress TLS routes);
+- each layer's readiness gate as on a cluster where the component runs (`layer_not_running: {}`): it fails with
+  its diagnostic (failed checks and diagnostics as data) while a precondition is missing, and passes once it is
+  provided; what a test breaks or adds, it restores;
+- ingress with an existing controller (k3s' Traefik): nothing installed, the gate waits for its IngressClass;
+- platform_auth: rotation on request changes only what was asked and restarts the readers; the gate says why
+  when the database volume cannot be bound;
+- Argo CD: the hand-off (its first sync changes nothing; a later playbook run leaves what it tracks alone) and the
+  Applications gate; Tekton: the ko:// guard, the webhook gate, the hand-off.
+
+Runs are one level deep (pytest -> ansible-playbook) and read through the jsonl callback.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import kubernetes
+import pytest
+from kubernetes import client as k8s
+from kubernetes.client.rest import ApiException
+
+from ansible_collections.aphex.platform.tests.support.playbook import run_playbook
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
+pytestmark = [pytest.mark.cluster]
+GATE = "aphex.platform.readiness_gate"
+CA_BUNDLE = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIBaphexlayertest\n-----END CERTIFICATE-----\n").decode()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _platform_installed(bootstrap_state):
+    # APHEX_TEST_PLATFORM_INSTALLED=1: iterate on these tests against a cluster bootstrapped earlier (same session
+    # settings, APHEX_TEST_KUBECONFIG); never set in make test.
+    if os.environ.get("APHEX_TEST_PLATFORM_INSTALLED") == "1":
+        return
+    if not bootstrap_state.get("completed"):
+        pytest.fail("not run: the layer tests need the platform the bootstrap sequence (test_bootstrap.py) installs")
+
+
+@pytest.fixture(scope="module")
+def api(local_cluster):
+    return kubernetes.config.new_client_from_config(config_file=local_cluster["kubeconfig"])
+
+
+@pytest.fixture(scope="module")
+def layer(platform_env, upstream_mirror):  # pylint: disable=unused-argument
+    """Runs one layer role (playbooks/layer.yml) with the local inventory and the given variables."""
+
+    def run(role, tags=(), not_running=None, **role_vars):
+        extra = {"layer_role": role, **role_vars}
+        if not_running is not None:
+            extra["layer_not_running"] = not_running
+        return run_playbook(PLAYBOOKS / "layer.yml", inventory=ROOT / "inventories" / "local", extra_vars=extra,
+                            tags=tags, env=platform_env)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def playbook(platform_env, upstream_mirror):  # pylint: disable=unused-argument
+    def run(name, **extra):
+        return run_playbook(PLAYBOOKS / name, extra_vars=extra, env=platform_env)
+
+    return run
+
+
+def failed_gate(run) -> dict:
+    """The one failed task of a run, which must be a readiness gate; returns its result."""
+    failed = run.failed_tasks()
+    assert not run.ok and len(failed) == 1, run.summary()
+    assert failed[0].action == GATE, f"failed, but not at a readiness gate: {failed[0].name}\n{run.summary()}"
+    return failed[0].result
+
+
+def checks(result: dict, key: str = "failed_checks") -> list:
+    return [c["check"] for c in result.get(key) or []]
+
+
+def gate_results(run) -> list:
+    return [r.result for r in run.results if r.action == GATE and not r.skipped]
+
+
+def patch_ca_bundle(api, kind: str, name: str, value) -> None:
+    """Write (value) or remove (None) the caBundle of every webhook of a configuration, as cainjector would."""
+    adm = k8s.AdmissionregistrationV1Api(api)
+    read = adm.read_validating_webhook_configuration if kind == "validating" else adm.read_mutating_webhook_configuration
+    patch = (adm.patch_validating_webhook_configuration if kind == "validating"
+             else adm.patch_mutating_webhook_configuration)
+    config = read(name)
+    ops = []
+    for index, hook in enumerate(config.webhooks or []):
+        if value is not None:
+            ops.append({"op": "add", "path": f"/webhooks/{index}/clientConfig/caBundle", "value": value})
+        elif hook.client_config.ca_bundle:
+            ops.append({"op": "remove", "path": f"/webhooks/{index}/clientConfig/caBundle"})
+    if ops:
+        patch(name, ops)
+
+
+def delete_namespaces(api, *names) -> None:
+    for name in names:
+        try:
+            k8s.CoreV1Api(api).delete_namespace(name)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+
+
+def helm_values(toolchain, kubeconfig, release, namespace) -> dict:
+    out = subprocess.run([toolchain.path("helm"), "--kubeconfig", kubeconfig, "get", "values", release, "-n", namespace,
+                          "-o", "json"], capture_output=True, text=True, check=True).stdout
+    return json.loads(out) or {}
+
+
+# ---- cert-manager ---------------------------------------------------------------------------------------------------
+
+def test_cert_manager_options_as_specified(api, toolchain, local_cluster, cloudflare_token):
+    """ACME issuer with a DNS-01 Cloudflare solver, token Secret, platform CA chain, per-certificate issuer, chart
+    without CRDs (switched on in the bootstrap runs: conftest.bootstrap_vars)."""
+    custom = k8s.CustomObjectsApi(api)
+    issuers = {i["metadata"]["name"]: i for i in
+               custom.list_cluster_custom_object("cert-manager.io", "v1", "clusterissuers")["items"]}
+    assert sorted(issuers) == ["letsencrypt", "platform-ca", "selfsigned"]
+    acme = issuers["letsencrypt"]["spec"]["acme"]
+    assert acme["server"] == "https://acme-staging-v02.api.letsencrypt.org/directory"
+    assert acme["email"] == "it@aphex.test"
+    solver = acme["solvers"][0]
+    assert solver["dns01"]["cloudflare"]["apiTokenSecretRef"] == {"name": "cloudflare-api-token", "key": "api-token"}
+    assert solver["selector"]["dnsZones"] == ["it.aphex.test"]
+    assert issuers["platform-ca"]["spec"]["ca"]["secretName"] == "platform-ca"
+    ca = custom.get_namespaced_custom_object("cert-manager.io", "v1", "cert-manager", "certificates", "platform-ca")
+    assert ca["spec"]["isCA"] and ca["spec"]["issuerRef"]["name"] == "selfsigned"
+
+    token = k8s.CoreV1Api(api).read_namespaced_secret("cloudflare-api-token", "cert-manager")
+    assert base64.b64decode(token.data["api-token"]).decode() == cloudflare_token
+
+    certificates = {c["metadata"]["name"]: c for c in
+                    custom.list_namespaced_custom_object("cert-manager.io", "v1", "auth-system", "certificates")["items"]}
+    assert certificates["dex-tls"]["spec"]["issuerRef"]["name"] == "letsencrypt"  # its own issuer
+    assert certificates["authentik-tls"]["spec"]["issuerRef"]["name"] == "platform-ca"  # the default
+
+    assert helm_values(toolchain, local_cluster["kubeconfig"], "cert-manager", "cert-manager")["crds"]["enabled"] is False
+    assert helm_values(toolchain, local_cluster["kubeconfig"], "external-secrets", "external-secrets")[
+        "installCRDs"] is False
+
+
+def test_cert_manager_gate_fails_without_ca_bundle_and_passes_with_it(api, layer, cloudflare_token):
+    try:
+        run = layer("aphex.platform.cert_manager", tags=["cert_manager_install"], not_running={},
+                    cert_manager_wait_timeout=4, cert_manager_cloudflare_api_token=cloudflare_token)
+        gate = failed_gate(run)
+        assert {"webhook caBundle validating cert-manager-webhook", "webhook caBundle mutating cert-manager-webhook"} \
+            <= set(checks(gate)), gate.get("failed_checks")
+        assert "cert-manager/cert-manager-webhook" in [e["service"] for e in gate["diagnostics"]["endpoints"]]
+        assert "cert-manager" in gate["diagnostics"]["events"]
+        assert gate["not_running_reason"] == ""
+        assert cloudflare_token not in run.raw
+
+        patch_ca_bundle(api, "validating", "cert-manager-webhook", CA_BUNDLE)
+        patch_ca_bundle(api, "mutating", "cert-manager-webhook", CA_BUNDLE)
+        run = layer("aphex.platform.cert_manager", tags=["cert_manager_install"], not_running={},
+                    cert_manager_wait_timeout=30, cert_manager_cloudflare_api_token=cloudflare_token)
+        assert run.ok, run.summary()
+        gates = gate_results(run)
+        assert gates and all(g["skipped_checks"] == [] for g in gates), gates
+        assert "webhook caBundle validating cert-manager-webhook" in sum((g["passed"] for g in gates), [])
+    finally:  # the bootstrapped state: nothing injects a caBundle on this cluster
+        patch_ca_bundle(api, "validating", "cert-manager-webhook", None)
+        patch_ca_bundle(api, "mutating", "cert-manager-webhook", None)
+
+
+# ---- External Secrets -----------------------------------------------------------------------------------------------
+
+def test_external_secrets_store_can_be_created_although_no_webhook_answers(api):
+    """Its webhooks (failurePolicy Fail, applied unmodified) cannot block the local cluster."""
+    custom = k8s.CustomObjectsApi(api)
+    store = {"apiVersion": "external-secrets.io/v1", "kind": "SecretStore", "metadata": {"name": "it-store"},
+             "spec": {"provider": {"fake": {"data": [{"key": "k", "value": "v"}]}}}}
+    custom.create_namespaced_custom_object("external-secrets.io", "v1", "external-secrets", "secretstores", store)
+    custom.delete_namespaced_custom_object("external-secrets.io", "v1", "external-secrets", "secretstores", "it-store")
+
+
+def test_external_secrets_gate_fails_without_ca_bundle(layer):
+    run = layer("aphex.platform.external_secrets", tags=["external_secrets_verify"], not_running={},
+                external_secrets_wait_timeout=4)
+    gate = failed_gate(run)
+    assert "webhook caBundle validating secretstore-validate" in checks(gate), gate.get("failed_checks")
+    assert "external-secrets/external-secrets-webhook" in [e["service"] for e in gate["diagnostics"]["endpoints"]]
+    assert "external-secrets" in gate["diagnostics"]["events"]
+
+
+# ---- ingress --------------------------------------------------------------------------------------------------------
+
+def test_ingress_routes_are_tls_ingresses_as_specified(api):
+    net = k8s.NetworkingV1Api(api)
+    argocd = net.read_namespaced_ingress("argocd", "argocd")
+    assert argocd.spec.ingress_class_name == "nginx"
+    assert len(argocd.spec.tls) == 1 and argocd.spec.tls[0].secret_name == "argocd-tls"
+    host = argocd.spec.rules[0].host
+    assert argocd.spec.tls[0].hosts == [host] and host.startswith("argocd.")
+    backend = argocd.spec.rules[0].http.paths[0].backend.service
+    assert backend.name == "argocd-server" and backend.port.number == 80
+    assert argocd.metadata.annotations["nginx.ingress.kubernetes.io/ssl-redirect"] == "true"
+    dex = net.read_namespaced_ingress("dex", "auth-system")
+    assert dex.spec.rules[0].http.paths[0].backend.service.port.number == 5556
+    assert [c.metadata.name for c in net.list_ingress_class().items] == ["nginx"]
+
+
+def test_ingress_gate_fails_without_ca_bundle(layer):
+    run = layer("aphex.platform.ingress", tags=["ingress_verify"], not_running={}, ingress_wait_timeout=4)
+    gate = failed_gate(run)
+    assert "webhook caBundle validating ingress-nginx-admission" in checks(gate), gate.get("failed_checks")
+    assert "ingress-nginx/ingress-nginx-controller-admission" in [e["service"] for e in gate["diagnostics"]["endpoints"]]
+    assert "ingress-nginx" in gate["diagnostics"]["events"]
+
+
+def test_ingress_with_an_existing_controller(api, layer):
+    """k3s' Traefik: nothing of ingress-nginx is installed; the gate waits for the controller's IngressClass and
+    Deployment, and passes once they exist; the routes use its class, without ingress-nginx annotations."""
+    namespace, traefik_ns = "aphex-it-ing-routes", "aphex-it-ing-traefik"
+    existing = {
+        "ingress_cluster_provider": "k3s", "ingress_gateway_api_enabled": False, "ingress_class_name": "it-traefik",
+        "ingress_existing_controller_deployments": [{"namespace": traefik_ns, "name": "traefik"}],
+        "ingress_domain": "it.aphex.test",
+        "ingress_routes": [{"name": "it-app", "namespace": namespace, "host": "app.it.aphex.test", "service": "app",
+                            "port": 80, "tls_secret": "app-tls"}],
+    }
+    try:
+        run = layer("aphex.platform.ingress", ingress_wait_timeout=3, **existing)
+        gate = failed_gate(run)
+        assert {"deployment aphex-it-ing-traefik/traefik"} <= set(checks(gate)), gate.get("failed_checks")
+        assert any("it-traefik" in check for check in checks(gate)), gate.get("failed_checks")
+
+        core, apps, net = k8s.CoreV1Api(api), k8s.AppsV1Api(api), k8s.NetworkingV1Api(api)
+        core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=traefik_ns)))
+        net.create_ingress_class(k8s.V1IngressClass(metadata=k8s.V1ObjectMeta(name="it-traefik"),
+                                                    spec=k8s.V1IngressClassSpec(controller="traefik.io/ingress-controller")))
+        apps.create_namespaced_deployment(traefik_ns, {
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "traefik"},
+            "spec": {"selector": {"matchLabels": {"app": "traefik"}},
+                     "template": {"metadata": {"labels": {"app": "traefik"}},
+                                  "spec": {"containers": [{"name": "traefik", "image": "registry.k8s.io/pause:3.10"}]}}}})
+
+        run = layer("aphex.platform.ingress", ingress_wait_timeout=60, **existing)
+        assert run.ok, run.summary()
+        assert not [t.name for t in run.changed_tasks() if "nginx" in t.name.lower()], run.summary()
+        ingress = net.read_namespaced_ingress("it-app", namespace)
+        assert ingress.spec.ingress_class_name == "it-traefik"
+        assert not [k for k in (ingress.metadata.annotations or {}) if "nginx" in k]
+    finally:
+        try:
+            k8s.NetworkingV1Api(api).delete_ingress_class("it-traefik")
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+        delete_namespaces(api, namespace, traefik_ns)
+
+
+# ---- Argo CD --------------------------------------------------------------------------------------------------------
+
+def test_argocd_hand_off_changes_nothing_and_the_playbook_leaves_tracked_objects_alone(
+        api, playbook, gitops_dir, tmp_path, bootstrap_playbook):
+    run = playbook("argocd_handoff.yml", argocd_gitops_dir=gitops_dir, scratch_dir=str(tmp_path))
+    assert run.ok, run.summary()
+    again = bootstrap_playbook(tags=["argocd"])
+    assert again.ok, again.summary()
+    assert again.changed() == 0, "after the hand-off: " + ", ".join(t.name for t in again.changed_tasks())
+    cm = k8s.CoreV1Api(api).read_namespaced_config_map("argocd-cm", "argocd")
+    assert cm.metadata.annotations["argocd.argoproj.io/tracking-id"] == "platform-argocd:simulated-sync"
+
+
+def test_argocd_configuration_is_argo_cds_completed_by_the_role(api):
+    core = k8s.CoreV1Api(api)
+    cm = core.read_namespaced_config_map("argocd-cm", "argocd")
+    assert cm.metadata.labels["app.kubernetes.io/part-of"] == "argocd"
+    assert cm.data["application.resourceTrackingMethod"] == "annotation"
+    assert "obj.status.health.status" in cm.data["resource.customizations.health.argoproj.io_Application"]
+    assert cm.data["url"].startswith("https://argocd.")
+    assert "clientSecret: $argocd-oidc:clientSecret" in cm.data["oidc.config"]  # a reference, not the value
+    params = core.read_namespaced_config_map("argocd-cmd-params-cm", "argocd")
+    assert params.data["server.insecure"] == "true" and params.data["controller.diff.server.side"] == "true"
+    assert core.read_namespaced_config_map("argocd-rbac-cm", "argocd").data["scopes"] == "[groups]"
+    copied = core.read_namespaced_secret("argocd-oidc", "argocd")
+    assert copied.metadata.labels["app.kubernetes.io/part-of"] == "argocd"
+    clients = core.read_namespaced_secret("platform-auth-oidc-clients", "auth-system")
+    assert copied.data["clientSecret"] == clients.data["argocd"]  # the auth layer's client secret, copied
+
+
+def test_argocd_applications_gate_waits_for_the_controller_status(api, layer):
+    custom = k8s.CustomObjectsApi(api)
+    role_vars = {"argocd_gitops_repo_url": "https://git.invalid/aphex/platform-gitops.git"}
+    run = layer("aphex.platform.argocd", tags=["argocd_verify"], not_running={}, argocd_wait_timeout=4, **role_vars)
+    gate = failed_gate(run)
+    assert any("platform-root" in check for check in checks(gate)), gate.get("failed_checks")
+    assert "argocd" in gate["diagnostics"]["events"]
+
+    applications = custom.list_namespaced_custom_object("argoproj.io", "v1alpha1", "argocd", "applications")["items"]
+    for app in applications:
+        # Argo CD's Application CRD has no status subresource: the controller writes status like any field.
+        custom.patch_namespaced_custom_object(
+            "argoproj.io", "v1alpha1", "argocd", "applications", app["metadata"]["name"],
+            {"status": {"sync": {"status": "Synced"}, "health": {"status": "Healthy"}}})
+    run = layer("aphex.platform.argocd", tags=["argocd_verify"], not_running={}, argocd_wait_timeout=30, **role_vars)
+    assert run.ok, run.summary()
+    gates = gate_results(run)
+    assert gates and all(g["skipped_checks"] == [] for g in gates), gates
+
+
+# ---- platform_auth --------------------------------------------------------------------------------------------------
+
+AUTH_NS = "auth-system"
+
+
+def _auth_secret(api, name) -> dict:
+    return dict(k8s.CoreV1Api(api).read_namespaced_secret(name, AUTH_NS).data or {})
+
+
+def test_auth_rotation_changes_only_what_was_asked_and_restarts_the_readers(api, bootstrap_playbook):
+    names = ["platform-auth-postgresql", "platform-auth-authentik", "platform-auth-oidc-clients",
+             "platform-auth-oauth2-proxy"]
+    before = {name: _auth_secret(api, name) for name in names}
+    run = bootstrap_playbook(tags=["auth"], extra={"platform_auth_rotate_oidc_client_secrets": ["argocd"]})
+    assert run.ok and run.changed() > 0, run.summary()
+    after = {name: _auth_secret(api, name) for name in names}
+    clients_before, clients_after = before["platform-auth-oidc-clients"], after["platform-auth-oidc-clients"]
+    assert clients_after["argocd"] != clients_before["argocd"]
+    assert {k: v for k, v in clients_after.items() if k != "argocd"} == \
+        {k: v for k, v in clients_before.items() if k != "argocd"}
+    for name in names:
+        if name != "platform-auth-oidc-clients":
+            assert after[name] == before[name], f"{name} changed"
+    restarted = [d.metadata.name for d in k8s.AppsV1Api(api).list_namespaced_deployment(AUTH_NS).items
+                 if "platform.aphex/restarted-at" in (d.spec.template.metadata.annotations or {})]
+    assert restarted, "no reader of the client secrets was restarted"
+
+    again = bootstrap_playbook(tags=["auth"])
+    assert again.ok, again.summary()
+    assert again.changed() == 0, "a rotation happens only on the run that asks for it: " + ", ".join(
+        t.name for t in again.changed_tasks())
+
+
+def test_auth_gate_says_why_when_the_database_volume_cannot_be_bound(api, layer):
+    namespace = "aphex-it-auth-nopv"
+    try:
+        run = layer("aphex.platform.platform_auth", not_running={},
+                    platform_auth_namespace=namespace, platform_auth_authentik_release="it2-authentik",
+                    platform_auth_dex_release="it2-dex", platform_auth_domain="it.aphex.test",
+                    platform_auth_postgresql_static_volume=False, platform_auth_wait_timeout=15)
+        gate = failed_gate(run)
+        assert f"statefulset {namespace}/platform-auth-postgresql" in checks(gate), gate.get("failed_checks")
+    finally:
+        delete_namespaces(api, namespace)
+
+
+# ---- Tekton ---------------------------------------------------------------------------------------------------------
+
+def test_tekton_refuses_ko_images_before_applying_anything(layer):
+    run = layer("aphex.platform.tekton", tags=["tekton_install"], tekton_allow_ko_images=False)
+    failed = run.failed_tasks()
+    assert not run.ok and len(failed) == 1, run.summary()
+    assert failed[0].action == "aphex.platform.k8s_manifests" and not failed[0].changed, run.summary()
+    assert not run.changed_tasks(), run.summary()
+    assert "ko://" in failed[0].result.get("msg", ""), failed[0].result  # names the unpullable images
+
+
+def test_tekton_webhook_gate_and_hand_off(playbook, gitops_dir):
+    run = playbook("tekton_webhooks.yml", tekton_gitops_dir=gitops_dir)
+    assert run.ok, run.summary()
