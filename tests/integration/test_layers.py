@@ -330,6 +330,13 @@ def _auth_secret(api, name) -> dict:
     return dict(k8s.CoreV1Api(api).read_namespaced_secret(name, AUTH_NS).data or {})
 
 
+def test_auth_layer_content_as_built(playbook):
+    """Secrets, database, proxy, Authentik, Dex, blueprint and the outputs for Argo CD (playbooks/auth_content.yml);
+    before the rotation test, which changes a client secret."""
+    run = playbook("auth_content.yml")
+    assert run.ok, run.summary()
+
+
 def test_auth_rotation_changes_only_what_was_asked_and_restarts_the_readers(api, bootstrap_playbook):
     names = ["platform-auth-postgresql", "platform-auth-authentik", "platform-auth-oidc-clients",
              "platform-auth-oauth2-proxy"]
