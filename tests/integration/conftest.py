@@ -103,7 +103,8 @@ def platform_env(local_cluster, toolchain):
 
 @pytest.fixture(scope="session")
 def gitops_dir(tmp_path_factory):
-    return str(tmp_path_factory.mktemp("gitops"))
+    """Where the bootstrap runs export the GitOps files (APHEX_TEST_GITOPS_DIR: reuse an earlier session's)."""
+    return os.environ.get("APHEX_TEST_GITOPS_DIR") or str(tmp_path_factory.mktemp("gitops"))
 
 
 @pytest.fixture(scope="session")

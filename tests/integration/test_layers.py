@@ -30,6 +30,7 @@ from pathlib import Path
 
 import kubernetes
 import pytest
+import yaml
 from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 
@@ -330,6 +331,13 @@ def _auth_secret(api, name) -> dict:
     return dict(k8s.CoreV1Api(api).read_namespaced_secret(name, AUTH_NS).data or {})
 
 
+def test_auth_layer_content_as_built(playbook):
+    """Secrets, database, proxy, Authentik, Dex, blueprint and the outputs for Argo CD (playbooks/auth_content.yml);
+    before the rotation test, which changes a client secret."""
+    run = playbook("auth_content.yml")
+    assert run.ok, run.summary()
+
+
 def test_auth_rotation_changes_only_what_was_asked_and_restarts_the_readers(api, bootstrap_playbook):
     names = ["platform-auth-postgresql", "platform-auth-authentik", "platform-auth-oidc-clients",
              "platform-auth-oauth2-proxy"]
@@ -368,6 +376,28 @@ def test_auth_gate_says_why_when_the_database_volume_cannot_be_bound(api, layer)
 
 
 # ---- Tekton ---------------------------------------------------------------------------------------------------------
+
+def test_tekton_catalog_interceptors_and_eventlistener_access(api):
+    """The pipeline catalog, the core interceptors, and the one ClusterRole eventlistener-access (the same rules as
+    the organization role ships)."""
+    custom = k8s.CustomObjectsApi(api)
+
+    def names(group, version, plural, namespace=None):
+        items = (custom.list_namespaced_custom_object(group, version, namespace, plural) if namespace
+                 else custom.list_cluster_custom_object(group, version, plural))["items"]
+        return sorted(i["metadata"]["name"] for i in items), items
+
+    tasks, task_items = names("tekton.dev", "v1", "tasks", "pipeline-catalog")
+    assert tasks == ["argocd-sync", "buildah-build", "git-clone", "kubectl-deploy"]
+    assert names("tekton.dev", "v1", "pipelines", "pipeline-catalog")[0] == ["build-and-deploy", "build-and-sync"]
+    assert names("triggers.tekton.dev", "v1alpha1", "clusterinterceptors")[0] == [
+        "bitbucket", "cel", "github", "gitlab", "slack"]
+    deploy = next(t for t in task_items if t["metadata"]["name"] == "kubectl-deploy")
+    assert deploy["spec"]["steps"][0]["script"].startswith("#!/usr/bin/env bash\nset -euo pipefail\n")
+    shipped = yaml.safe_load((ROOT / "roles" / "organization" / "files" / "rbac" / "eventlistener-access.yaml").read_text())
+    live = k8s.RbacAuthorizationV1Api(api).read_cluster_role("eventlistener-access")
+    assert api.sanitize_for_serialization(live.rules) == shipped["rules"]
+
 
 def test_tekton_refuses_ko_images_before_applying_anything(layer):
     run = layer("aphex.platform.tekton", tags=["tekton_install"], tekton_allow_ko_images=False)
