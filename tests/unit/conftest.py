@@ -5,8 +5,8 @@
 
 ``upstream_mirror``: the offline upstream mirror named by ``APHEX_UPSTREAM_MIRROR`` (layout of shared/upstream,
 with its ``LOCK.yaml``). Tests that need it (through this fixture, or through ``fake_cloudflare``, which serves
-the mirror's Cloudflare OpenAPI schema) skip, with the reason, when it is absent; with
-``APHEX_UPSTREAM_MIRROR_REQUIRED`` set (CI, which always has the mirror) they fail instead of skipping.
+the mirror's Cloudflare OpenAPI schema) skip, with the reason, when it is absent; CI, which always has the
+mirror, turns every skip into a failure (``APHEX_REQUIRE_ALL_TESTS``, tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import os
 import pytest
 
 MIRROR_ENV = "APHEX_UPSTREAM_MIRROR"
-REQUIRED_ENV = "APHEX_UPSTREAM_MIRROR_REQUIRED"
 
 
 def _mirror_or_reason() -> tuple:
@@ -33,11 +32,9 @@ MIRROR_FIXTURES = {"upstream_mirror", "fake_cloudflare"}
 
 
 def require_upstream_mirror() -> str:
-    """Path of the offline upstream mirror; skips the test (fails with APHEX_UPSTREAM_MIRROR_REQUIRED) without it."""
+    """Path of the offline upstream mirror; skips the test, with the reason, without it."""
     path, reason = _mirror_or_reason()
     if path is None:
-        if os.environ.get(REQUIRED_ENV):
-            pytest.fail(f"{reason} ({REQUIRED_ENV} is set, so this must not be skipped)")
         pytest.skip(reason)
     return path
 
