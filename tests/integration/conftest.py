@@ -130,6 +130,20 @@ def bootstrap_vars(local_cluster, gitops_dir):
             {"name": "tekton-dashboard-tls", "namespace": "auth-system",
              "dns_names": ["tekton.{{ cert_manager_domain }}"]},
         ],
+        # The Gateway API CRDs and the route options (HTTPS backend, extra annotations) ride on the same runs.
+        "ingress_gateway_api_enabled": True,
+        "ingress_routes": [
+            {"name": "argocd", "namespace": "argocd", "host": "argocd.{{ ingress_domain }}", "service": "argocd-server",
+             "port": 80, "tls_secret": "argocd-tls"},
+            {"name": "authentik", "namespace": "auth-system", "host": "auth.{{ ingress_domain }}",
+             "service": "authentik-server", "port": 80, "tls_secret": "authentik-tls"},
+            {"name": "dex", "namespace": "auth-system", "host": "dex.{{ ingress_domain }}", "service": "dex",
+             "port": 5556, "tls_secret": "dex-tls", "annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "8m"}},
+            {"name": "tekton-dashboard", "namespace": "auth-system", "host": "tekton.{{ ingress_domain }}",
+             "service": "tekton-dashboard-oauth2-proxy", "port": 4180, "tls_secret": "tekton-dashboard-tls"},
+            {"name": "it-https-backend", "namespace": "auth-system", "host": "it-https.{{ ingress_domain }}",
+             "service": "it-https-backend", "port": 443, "backend_protocol": "HTTPS", "tls_secret": "dex-tls"},
+        ],
     }
     if local_cluster["state_dir"]:
         extra.update(aphex_cluster_provider="local", aphex_local_cluster_path=local_cluster["state_dir"])

@@ -219,7 +219,38 @@ def test_ingress_routes_are_tls_ingresses_as_specified(api):
     assert argocd.metadata.annotations["nginx.ingress.kubernetes.io/ssl-redirect"] == "true"
     dex = net.read_namespaced_ingress("dex", "auth-system")
     assert dex.spec.rules[0].http.paths[0].backend.service.port.number == 5556
+    assert dex.metadata.annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == "8m"
+    assert "nginx.ingress.kubernetes.io/backend-protocol" not in dex.metadata.annotations
+    https = net.read_namespaced_ingress("it-https-backend", "auth-system")
+    assert https.metadata.annotations["nginx.ingress.kubernetes.io/backend-protocol"] == "HTTPS"
+    assert https.spec.rules[0].http.paths[0].backend.service.port.number == 443
     assert [c.metadata.name for c in net.list_ingress_class().items] == ["nginx"]
+
+
+def _bundle_crds(paths) -> set:
+    names = set()
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            names |= {doc["metadata"]["name"] for doc in yaml.safe_load_all(handle)
+                      if doc and doc.get("kind") == "CustomResourceDefinition"}
+    return names
+
+
+def _established_crds(api, group: str) -> set:
+    crds = k8s.ApiextensionsV1Api(api).list_custom_resource_definition().items
+    return {crd.metadata.name for crd in crds if crd.spec.group == group
+            and any(c.type == "Established" and c.status == "True" for c in crd.status.conditions or [])}
+
+
+def test_every_crd_of_the_pinned_bundles_is_established(api, upstream_mirror):
+    """External Secrets' CRD bundle and the Gateway API's standard channel (ingress_gateway_api_enabled in the
+    bootstrap runs): every CRD the pinned artifact holds is served, counted from the artifact itself."""
+    mirror = Path(upstream_mirror)
+    eso = _bundle_crds(mirror.glob("external-secrets/*/crds/bundle.yaml"))
+    assert eso and _established_crds(api, "external-secrets.io") | _established_crds(
+        api, "generators.external-secrets.io") == eso
+    gateway = _bundle_crds(mirror.glob("gateway-api/*/standard/*.yaml"))
+    assert len(gateway) == 10 and _established_crds(api, "gateway.networking.k8s.io") == gateway
 
 
 def test_ingress_gate_fails_without_ca_bundle(layer):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -38,7 +39,31 @@ class LocalClusterError(Exception):
     """The local cluster failed to start or stop; the message names the component and its log."""
 
 
+def _ephemeral_floor() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as handle:
+            return int(handle.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
+    """A free port below the kernel's ephemeral range.
+
+    A port the kernel hands out for bind(0) comes from the ephemeral range, which outgoing connections use too:
+    while etcd and kube-apiserver start, one of their client sockets can take a port picked for a component that
+    starts later ("address already in use"). Below that range nothing is assigned behind our back.
+    """
+    floor = _ephemeral_floor()
+    low = max(1024, min(20000, floor - 4000))
+    for _attempt in range(200):
+        port = random.randint(low, floor - 1)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -186,7 +211,12 @@ class LocalCluster:
 
         pki = ensure_pki(os.path.join(self.state_dir, "pki"))
         port_names = ("etcd", "etcd_peer", "apiserver", "controller_manager", "scheduler", "kwok")
-        ports = {name: free_port() for name in port_names}
+        ports: dict = {}
+        for name in port_names:
+            port = free_port()
+            while port in ports.values():
+                port = free_port()
+            ports[name] = port
         server = f"https://127.0.0.1:{ports['apiserver']}"
         state = {
             "name": self.name,
