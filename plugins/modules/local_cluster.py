@@ -12,11 +12,13 @@ short_description: Run a local rehearsal Kubernetes cluster without Docker
 version_added: 0.1.0
 description:
   - Starts or stops a real Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
-    kube-scheduler) on 127.0.0.1 with kwok-simulated nodes, and writes an admin kubeconfig.
+    kube-scheduler) on 127.0.0.1 with kwok nodes, and writes an admin kubeconfig.
   - The binaries are built from the Go module proxy at pinned versions the first time and cached per user
     (E(APHEX_CACHE_DIR), else C($XDG_CACHE_HOME/aphex-platform)); later runs reuse them.
-  - RBAC, server-side apply, CRD validation and Pod Security admission behave as on any cluster. Pods are
-    simulated, so nothing runs inside them.
+  - RBAC, server-side apply, CRD validation and Pod Security admission behave as on any cluster. kwok marks
+    pods running and ready, but no container runs.
+  - Admission webhooks are never called (kube-apiserver runs without the webhook admission plugins), so
+    upstream manifests apply unmodified although no webhook server answers.
 author:
   - aphex.platform maintainers (@aphex-platform)
 attributes:
@@ -62,7 +64,7 @@ notes:
   - The first run compiles Kubernetes from source, which takes 10 to 25 minutes on two cores.
 seealso:
   - name: Local cluster documentation
-    description: How the local cluster is built, what it does not simulate, and how to use a real cluster instead.
+    description: How the local cluster is built, what it cannot do, and how to use a real cluster instead.
     link: https://github.com/aphex-platform/aphex.platform/blob/main/docs/local-cluster.md
 """
 

@@ -1,4 +1,4 @@
 # Copyright (c) aphex.platform contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Local rehearsal cluster: real control-plane processes on 127.0.0.1, kwok-simulated nodes."""
+"""Local rehearsal cluster: real control-plane processes on 127.0.0.1, kwok nodes (no container runs)."""

@@ -1,7 +1,7 @@
 # Copyright (c) aphex.platform contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A real Kubernetes control plane on 127.0.0.1 with kwok-simulated nodes.
+"""A real Kubernetes control plane on 127.0.0.1 with kwok nodes (no container runs).
 
 etcd, kube-apiserver (RBAC + Pod Security admission; admission webhooks off, as no webhook server runs),
 kube-controller-manager, kube-scheduler
