@@ -112,6 +112,9 @@ def build_checks(params: dict) -> list:
 def not_running_reason(component: str | None, not_running: dict | None) -> str:
     """Why ``component`` does not run on this cluster ('' when it runs); key ``*`` stands for every component."""
     not_running = not_running or {}
+    for key, value in not_running.items():
+        if not isinstance(value, str) or not value.strip():
+            raise ReadinessError(f"not_running[{key}]: the reason must be a non-empty string (got {value!r})")
     if component and component in not_running:
         return f"{component} does not run on this cluster: {not_running[component]}"
     if "*" in not_running:

@@ -264,6 +264,11 @@ class TestChecks:
     def test_not_running_reason(self, component, not_running, reason):
         assert c.not_running_reason(component, not_running) == reason
 
+    @pytest.mark.parametrize("value", ["", "  ", None, 3, ["kwok"]])
+    def test_not_running_rejects_a_reason_that_is_not_text(self, value):
+        with pytest.raises(c.ReadinessError, match=r"not_running\[cert-manager\]"):
+            c.not_running_reason("argocd", {"cert-manager": value})
+
     def test_alias_and_unknown_category(self):
         assert c.expand_categories(["webhooks"]) == {"webhook_endpoints", "webhook_ca_bundle"}
         with pytest.raises(c.ReadinessError):
