@@ -15,7 +15,10 @@ import copy
 import ipaddress
 import re
 
-import yaml
+try:
+    import yaml
+except ImportError:  # PyYAML ships with ansible-core; AnsibleK8SModule checks it before any of this runs
+    yaml = None
 
 from ansible_collections.aphex.platform.plugins.module_utils.organization.validation import (
     DNS_LABEL_RE,

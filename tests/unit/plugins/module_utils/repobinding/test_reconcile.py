@@ -11,7 +11,7 @@ import copy
 import pytest
 
 from ansible_collections.aphex.platform.tests.unit.plugins.module_utils.fake_k8s import unprocessable
-from ansible_collections.aphex.platform.tests.unit.plugins.module_utils.repobinding.support import (  # noqa: F401
+from ansible_collections.aphex.platform.tests.unit.plugins.module_utils.repobinding.support import (  # noqa: F401 pylint: disable=unused-import
     SPEC,
     cluster,
     organization,

@@ -116,7 +116,7 @@ def test_the_valid_call_of_the_table_has_no_error():
 def test_every_error_is_reported_at_once():
     spec = validation.normalize_spec({**SPEC, "repoOrg": "-x", "pipelineName": "default", "branches": ["a b"]})
     errors = validation.spec_errors(spec)
-    assert [e.split(":")[0] for e in errors] == ["spec.repoOrg", "spec.pipelineName", "spec.branches[0]"]
+    assert [e.split(":", maxsplit=1)[0] for e in errors] == ["spec.repoOrg", "spec.pipelineName", "spec.branches[0]"]
 
 
 def test_without_spec_the_namespace_is_needed():
