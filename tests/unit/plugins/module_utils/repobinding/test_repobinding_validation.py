@@ -213,3 +213,25 @@ def test_a_binding_lives_in_its_organization_namespace():
     assert validation.binding_namespace_errors(SPEC_N, "org-evil", "platform-system") == [
         "namespace: a RepoBinding for organization 'acme' must live in namespace org-acme or platform-system, "
         "not org-evil"]
+
+
+# ---- the organization's allow-list (organization module option github_owners) ------------------------------
+def test_organization_github_owners_are_validated_and_stored():
+    from ansible_collections.aphex.platform.plugins.module_utils.organization import objects as org_objects
+    from ansible_collections.aphex.platform.plugins.module_utils.organization.validation import (
+        normalize_organization,
+        organization_errors,
+    )
+
+    base = {"name": "acme", "display_name": "Acme", "admin_users": ["a@acme.example"], "exposure": "none"}
+    spec = normalize_organization({**base, "github_owners": ["acme-corp", "ACME-corp", "-bad"]})
+    assert organization_errors(spec, "") == [
+        "github_owners[1]: 'ACME-corp' is listed twice (GitHub names are case-insensitive)",
+        "github_owners[2]: '-bad' is not a GitHub user or organization name (1-39 letters, digits or single "
+        "hyphens, not starting or ending with a hyphen)"]
+    good = normalize_organization({**base, "github_owners": ["acme-corp"]})
+    assert organization_errors(good, "") == []
+    record = org_objects.organization_resource(good, org_objects.effective_settings(None))
+    assert record["spec"]["githubOwners"] == ["acme-corp"]
+    assert "githubOwners" not in org_objects.organization_resource(normalize_organization(base),
+                                                                   org_objects.effective_settings(None))["spec"]
