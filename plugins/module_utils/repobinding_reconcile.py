@@ -128,11 +128,12 @@ class Reconciler:
     def present(self, raw_spec: dict | None) -> dict:
         given = raw_spec is not None
         self.read_binding()
+        if self.current is not None and (self.current.get("metadata") or {}).get("deletionTimestamp"):
+            # Being deleted (e.g. pruned by Argo CD after the team removed it): offboard, whatever the spec says.
+            return self.absent(self.current.get("spec"))
         if not given:
             if self.current is None:
                 raise _fail([f"name: RepoBinding {self.namespace}/{self.name} does not exist (give spec to create it)"])
-            if (self.current.get("metadata") or {}).get("deletionTimestamp"):
-                return self.absent(self.current.get("spec"))
             raw_spec = copy.deepcopy(self.current.get("spec") or {})
             spec = checks.normalize_spec(raw_spec)
             errors = checks.spec_errors(spec)

@@ -183,3 +183,17 @@ def test_a_deleted_self_service_binding_is_offboarded_by_the_next_run(cluster, r
     result = run({"name": "payments", "namespace": "org-acme"})
     assert result.get("failed") is not True, result
     assert cluster.labelled(OWNER) == [] and binding(cluster) is None
+
+
+def test_a_binding_being_deleted_is_offboarded_even_when_a_spec_is_given(cluster, run):
+    run(ARGS)
+    binding(cluster)["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    result = run(ARGS)
+    assert result.get("failed") is not True, result
+    assert ("Namespace", "acme-payments") in actions(result, "delete")
+    assert cluster.labelled(OWNER) == [] and binding(cluster) is None
+
+
+def test_self_service_needs_the_object(run):
+    result = run({"name": "payments", "namespace": "org-acme"})
+    assert "name: RepoBinding org-acme/payments does not exist (give spec to create it)" in result["msg"]
