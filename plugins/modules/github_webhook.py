@@ -327,7 +327,7 @@ def argument_spec() -> dict:
         insecure_ssl={"type": "bool", "default": False},
         active={"type": "bool", "default": True},
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
-        secret_hint={"type": "str"},
+        secret_hint={"type": "str", "no_log": False},  # where to find the secret, not the secret
     )
     return spec
 
