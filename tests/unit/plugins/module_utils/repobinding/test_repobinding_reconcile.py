@@ -197,3 +197,15 @@ def test_a_binding_being_deleted_is_offboarded_even_when_a_spec_is_given(cluster
 def test_self_service_needs_the_object(run):
     result = run({"name": "payments", "namespace": "org-acme"})
     assert "name: RepoBinding org-acme/payments does not exist (give spec to create it)" in result["msg"]
+
+
+def test_check_mode_predicts_a_binding_for_an_organization_still_to_come(cluster, run):
+    del cluster.store[cluster.key("aphex.io/v1alpha1", "Organization", "acme", "platform-system")]
+    del cluster.store[cluster.key("v1", "Namespace", "org-acme")]
+    predicted = run({**ARGS, "allowed_owners": ["acme-corp"]}, check_mode=True)
+    assert predicted.get("failed") is not True, predicted
+    assert predicted["changed"] is True
+    assert {o["action"] for o in predicted["objects"]} == {"create"}
+    assert cluster.mutating_calls() == []
+    failed = run({**ARGS, "allowed_owners": ["acme-corp"]})
+    assert "spec.aphexOrg: organization 'acme' does not exist" in failed["msg"]

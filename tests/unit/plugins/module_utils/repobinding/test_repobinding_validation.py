@@ -179,19 +179,19 @@ def _ns(name, owner=("org-acme", "payments"), org="acme"):
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
 
 
-@pytest.mark.parametrize("own, existing, expected", [
-    ([], None, []),
-    ([_ns("acme-payments")], _ns("acme-payments"), []),
-    ([_ns("acme-old")], None, ["spec.pipelineName: is immutable: this binding created pipeline 'acme-old'"]),
-    ([_ns("acme-payments", org="other")], _ns("acme-payments", org="other"),
+@pytest.mark.parametrize("own, same, existing, expected", [
+    ([], [], None, []),
+    ([_ns("acme-payments")], [_ns("acme-payments")], _ns("acme-payments"), []),
+    ([_ns("acme-old")], [], None, ["spec.pipelineName: is immutable: this binding created pipeline 'acme-old'"]),
+    ([_ns("acme-payments", org="other")], [_ns("acme-payments", org="other")], _ns("acme-payments", org="other"),
      ["spec.aphexOrg: is immutable: this binding was created for organization 'other'"]),
-    ([], _ns("acme-payments", owner=("org-acme", "billing")),
+    ([], [_ns("acme-payments", owner=("org-acme", "billing"))], _ns("acme-payments", owner=("org-acme", "billing")),
      ["spec.pipelineName: 'acme-payments' is already used by RepoBinding org-acme/billing"]),
-    ([], _ns("acme-payments", owner=None),
+    ([], [], _ns("acme-payments", owner=None),
      ["spec.pipelineName: namespace 'acme-payments' already exists and does not belong to a RepoBinding"]),
 ])
-def test_pipeline_name_is_immutable_and_belongs_to_one_binding(own, existing, expected):
-    errors = validation.ownership_errors(SPEC_N, "payments", "org-acme", own, existing)
+def test_pipeline_name_is_immutable_and_belongs_to_one_binding(own, same, existing, expected):
+    errors = validation.ownership_errors(SPEC_N, "payments", "org-acme", own, same, existing)
     assert [e[:len(x)] for e, x in zip(errors, expected)] == expected and len(errors) == len(expected)
 
 
