@@ -26,6 +26,14 @@ def actions(result, action=None):
     return sorted((o["kind"], o["name"]) for o in result["objects"] if action is None or o["action"] == action)
 
 
+def bind_with_a_team_application(cluster_, run_):
+    """Bind, then add an Argo CD Application a team labelled for the pipeline."""
+    run_(ARGS)
+    cluster_.put({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+                  "metadata": {"name": "payments-prod", "namespace": "argocd",
+                               "labels": {"platform.aphex/pipeline": "acme-payments"}}, "spec": {}})
+
+
 def binding(cluster_):
     return cluster_.object("aphex.io/v1alpha1", "RepoBinding", "payments", "org-acme")
 
@@ -158,10 +166,7 @@ def test_a_binding_cannot_use_another_organization(cluster, run):
 
 
 def test_absent_leaves_nothing_labelled_for_the_binding(cluster, run):
-    run(ARGS)
-    cluster.put({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-                 "metadata": {"name": "payments-prod", "namespace": "argocd",
-                              "labels": {"platform.aphex/pipeline": "acme-payments"}}, "spec": {}})
+    bind_with_a_team_application(cluster, run)
     cluster.calls.clear()
     predicted = run({"name": "payments", "namespace": "org-acme", "state": "absent"}, check_mode=True)
     assert predicted["changed"] is True and cluster.mutating_calls() == []
@@ -212,10 +217,7 @@ def test_check_mode_predicts_a_binding_for_an_organization_still_to_come(cluster
 
 
 def test_offboarding_a_binding_never_touches_another_bindings_pipeline(cluster, run):
-    run(ARGS)
-    cluster.put({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-                 "metadata": {"name": "payments-prod", "namespace": "argocd",
-                              "labels": {"platform.aphex/pipeline": "acme-payments"}}, "spec": {}})
+    bind_with_a_team_application(cluster, run)
     # A second binding naming the same pipeline is rejected, then offboarded: the first one keeps everything.
     cluster.put({"apiVersion": "aphex.io/v1alpha1", "kind": "RepoBinding",
                  "metadata": {"name": "intruder", "namespace": "org-acme"}, "spec": copy.deepcopy(SPEC)})
