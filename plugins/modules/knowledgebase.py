@@ -19,11 +19,11 @@ description:
     admission webhook's rules both apply (display name, GitHub repository URLs without duplicates, git branch
     names, documentation paths under O(allowed_path_prefixes) without C(..), MCP image, port, replicas and query
     service URL).
-  - Creates the ConfigMap C(<name>-repos) that lists the repositories, branches and paths to track. With
-    C(spec.mcp) also the MCP server Deployment and Service C(mcp-server-<name>) (restricted security context:
-    non-root, no privilege escalation, all capabilities dropped, RuntimeDefault seccomp, read-only root file
-    system; liveness and readiness probes on C(/health); requests and limits from O(mcp_resources)). Without
-    C(spec.mcp) they are deleted.
+  - Creates the ConfigMap C(<name>-repos) that lists the repositories, branches and paths to track.
+  - With C(spec.mcp) also the MCP server Deployment and Service C(mcp-server-<name>), with a restricted security
+    context (non-root, no privilege escalation, all capabilities dropped, RuntimeDefault seccomp, read-only root
+    file system), liveness and readiness probes on C(/health), and requests and limits from O(mcp_resources).
+    Without C(spec.mcp) they are deleted.
   - Every object carries a controller owner reference to the C(KnowledgeBase), so deleting the record also
     removes them (self-service offboarding).
   - Writes C(status) through the status subresource (phase C(Ready) or C(Failed), message, C(mcp), conditions,
