@@ -19,11 +19,11 @@ description:
     admission webhook's rules both apply (display name, GitHub repository URLs without duplicates, git branch
     names, documentation paths under O(allowed_path_prefixes) without C(..), MCP image, port, replicas and query
     service URL).
-  - Creates the ConfigMap C(<name>-repos) that lists the repositories, branches and paths to track. With
-    C(spec.mcp) also the MCP server Deployment and Service C(mcp-server-<name>) (restricted security context:
-    non-root, no privilege escalation, all capabilities dropped, RuntimeDefault seccomp, read-only root file
-    system; liveness and readiness probes on C(/health); requests and limits from O(mcp_resources)). Without
-    C(spec.mcp) they are deleted.
+  - Creates the ConfigMap C(<name>-repos) that lists the repositories, branches and paths to track.
+  - With C(spec.mcp) also the MCP server Deployment and Service C(mcp-server-<name>), with a restricted security
+    context (non-root, no privilege escalation, all capabilities dropped, RuntimeDefault seccomp, read-only root
+    file system), liveness and readiness probes on C(/health), and requests and limits from O(mcp_resources).
+    Without C(spec.mcp) they are deleted.
   - Every object carries a controller owner reference to the C(KnowledgeBase), so deleting the record also
     removes them (self-service offboarding).
   - Writes C(status) through the status subresource (phase C(Ready) or C(Failed), message, C(mcp), conditions,
@@ -41,8 +41,8 @@ attributes:
     support: full
     description: Returns before and after of every changed object.
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
   - aphex.platform.k8s
+  - kubernetes.core.k8s_auth_options
 options:
   name:
     description:
@@ -152,36 +152,38 @@ EXAMPLES = r"""
 
 RETURN = r"""
 objects:
-  description: Every object the run looked at and what happened to it (or would, in check mode).
+  description:
+    - One entry per object handled, in order, with what was done to it (in check mode, what would be done).
+    - The C(KnowledgeBase) record appears only when O(spec) was given; its status write as C(KnowledgeBase/status).
   returned: always
   type: list
   elements: dict
   contains:
+    action:
+      description: One of V(create), V(update), V(unchanged), V(delete), V(absent).
+      type: str
+      returned: always
+      sample: create
     kind:
-      description: Kind of the object; C(<Kind>/status) for a status write.
+      description: The object's kind.
       type: str
       returned: always
-      sample: Deployment
-    apiVersion:
-      description: API version of the object.
-      type: str
-      returned: always
-      sample: apps/v1
+      sample: ConfigMap
     name:
-      description: Name of the object.
+      description: The object's name.
       type: str
       returned: always
-      sample: mcp-server-platform-docs
+      sample: platform-docs-repos
     namespace:
-      description: Namespace of the object.
+      description: The object's namespace (O(namespace)).
       type: str
       returned: always
       sample: org-acme
-    action:
-      description: V(create), V(update), V(unchanged), V(delete) or V(absent).
+    apiVersion:
+      description: The object's API version.
       type: str
       returned: always
-      sample: unchanged
+      sample: v1
 status:
   description: The C(status) written to (or, in check mode, predicted for) the C(KnowledgeBase); null when absent.
   returned: always
@@ -203,10 +205,11 @@ mcp_service_url:
   type: str
   sample: http://mcp-server-platform-docs.org-acme:8090
 diff:
-  description: Before and after of each changed object, keyed C(<Kind> <namespace>/<name>).
+  description: For every object that changed, the fields that differ, before and after; keys read C(<Kind> <namespace>/<name>).
   returned: when diff mode is on
   type: dict
-  sample: {before: {"ConfigMap org-acme/platform-docs-repos": {}}, after: {}}
+  sample: {before: {"ConfigMap org-acme/platform-docs-repos": {data: {repositoryCount: "1"}}},
+           after: {"ConfigMap org-acme/platform-docs-repos": {data: {repositoryCount: "2"}}}}
 """
 
 from ansible_collections.aphex.platform.plugins.module_utils.k8s.client import AphexK8sModule
@@ -215,17 +218,18 @@ from ansible_collections.aphex.platform.plugins.module_utils.knowledgebase.recon
 
 
 def argument_spec() -> dict:
-    return dict(
-        name={"type": "str", "required": True},
-        namespace={"type": "str", "required": True},
-        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
-        spec={"type": "dict"},
-        allowed_path_prefixes={"type": "list", "elements": "str", "default": list(naming.DEFAULT_PATHS)},
-        mcp_resources={"type": "dict"},
-        wait={"type": "bool", "default": True},
-        wait_timeout={"type": "int", "default": 300},
-        force_conflicts={"type": "bool", "default": False},
-    )
+    """The module's own options; AphexK8sModule adds kubernetes.core's connection options."""
+    spec = {
+        "name": {"type": "str", "required": True},
+        "namespace": {"type": "str", "required": True},
+        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+        "spec": {"type": "dict"},
+        "allowed_path_prefixes": {"type": "list", "elements": "str", "default": list(naming.DEFAULT_PATHS)},
+        "mcp_resources": {"type": "dict"},
+    }
+    spec.update(wait={"type": "bool", "default": True}, wait_timeout={"type": "int", "default": 300},
+                force_conflicts={"type": "bool", "default": False})
+    return spec
 
 
 def main() -> None:

@@ -25,20 +25,20 @@ LABEL_KB = "knowledgebase"
 PART_OF = "archon"
 
 
-def config_map_name(kb: str) -> str:
-    return f"{kb}-repos"
-
-
-def mcp_name(kb: str) -> str:
-    return f"mcp-server-{kb}"
+def names(kb: str) -> dict:
+    """Names of what is created for knowledge base ``kb``: the ConfigMap listing what it tracks
+    (``config_map``) and the Deployment and Service of its MCP server (``mcp``)."""
+    return {"config_map": f"{kb}-repos", "mcp": f"mcp-server-{kb}"}
 
 
 def query_service_url(namespace: str) -> str:
+    """The controller's default for ``spec.mcp.queryServiceURL``."""
     return f"http://query.{namespace}:{QUERY_SERVICE_PORT}"
 
 
 def mcp_service_url(kb: str, namespace: str, port: int) -> str:
-    return f"http://{mcp_name(kb)}.{namespace}:{port}"
+    """In-cluster URL of the MCP server (``status.mcp.serviceURL``)."""
+    return f"http://{names(kb)['mcp']}.{namespace}:{port}"
 
 
 def labels(kb: str, component: str, name: str) -> dict:

@@ -51,7 +51,7 @@ def config_map(kb: str, namespace: str, spec: dict, owners: list) -> dict:
         data[f"repo.{index}.branch"] = repo["branch"]
         data[f"repo.{index}.paths"] = ",".join(repo["paths"])
     return {"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": _meta(naming.config_map_name(kb), namespace,
+            "metadata": _meta(naming.names(kb)["config_map"], namespace,
                               naming.labels(kb, "config", "knowledgebase-config"), owners),
             "data": data}
 
@@ -83,7 +83,7 @@ def deployment(kb: str, namespace: str, mcp: dict, resources: dict, owners: list
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": _meta(naming.mcp_name(kb), namespace, labels, owners),
+        "metadata": _meta(naming.names(kb)["mcp"], namespace, labels, owners),
         "spec": {
             "replicas": mcp["replicas"],
             "selector": {"matchLabels": naming.mcp_selector(kb)},
@@ -110,7 +110,7 @@ def service(kb: str, namespace: str, mcp: dict, owners: list) -> dict:
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": _meta(naming.mcp_name(kb), namespace, naming.labels(kb, "mcp", "mcp-server"), owners),
+        "metadata": _meta(naming.names(kb)["mcp"], namespace, naming.labels(kb, "mcp", "mcp-server"), owners),
         "spec": {
             "type": "ClusterIP",
             "selector": naming.mcp_selector(kb),

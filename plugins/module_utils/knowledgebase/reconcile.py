@@ -138,15 +138,15 @@ class Reconciler:
             self.fail(exc, record)
         return {
             "status": self.write_status(record, spec, ready_replicas=ready_replicas),
-            "config_map": naming.config_map_name(self.name),
+            "config_map": naming.names(self.name)["config_map"],
             "mcp_service_url": status.mcp_status(self.name, self.namespace, spec, None).get("serviceURL"),
         }
 
     # -- absent ----------------------------------------------------------------------------------------
     def absent(self) -> dict:
-        refs = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": naming.mcp_name(self.name)},
-                {"apiVersion": "v1", "kind": "Service", "name": naming.mcp_name(self.name)},
-                {"apiVersion": "v1", "kind": "ConfigMap", "name": naming.config_map_name(self.name)}]
+        refs = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": naming.names(self.name)["mcp"]},
+                {"apiVersion": "v1", "kind": "Service", "name": naming.names(self.name)["mcp"]},
+                {"apiVersion": "v1", "kind": "ConfigMap", "name": naming.names(self.name)["config_map"]}]
         for ref in refs:
             ref["namespace"] = self.namespace
         self.applier.delete_all(refs)
@@ -172,12 +172,13 @@ def run(module) -> dict:
         raise KnowledgeBaseInputError(message)
     applier = module.applier(force_conflicts=params["force_conflicts"])
     reconciler = Reconciler(module, applier)
+    outcome = {"objects": applier.results}  # also what a failure reports
     try:
-        result = reconciler.absent() if params["state"] == "absent" else reconciler.present()
+        outcome.update(reconciler.absent() if params["state"] == "absent" else reconciler.present())
     except K8sError as exc:
-        exc.result = {"objects": applier.results}
+        exc.result = outcome
         raise
-    result.update(changed=applier.changed, objects=applier.results)
+    outcome["changed"] = applier.changed
     if module.diff_mode:
-        result["diff"] = applier.diff()
-    return result
+        outcome["diff"] = applier.diff()
+    return outcome

@@ -25,7 +25,7 @@ def mcp_status(kb: str, namespace: str, spec: dict | None, ready_replicas: int |
     mcp = (spec or {}).get("mcp")
     if not mcp:
         return {"deployed": False}
-    return {"deployed": True, "serviceName": naming.mcp_name(kb),
+    return {"deployed": True, "serviceName": naming.names(kb)["mcp"],
             "serviceURL": naming.mcp_service_url(kb, namespace, mcp["port"]), "readyReplicas": ready_replicas or 0}
 
 

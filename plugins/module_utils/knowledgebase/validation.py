@@ -37,7 +37,7 @@ def name_errors(name, field: str = "name") -> list:
         return [f"{field}: is required"]
     if not DNS_LABEL_RE.match(name) or len(name) > MAX_NAME:
         return [f"{field}: '{name}' must be a DNS label of at most {MAX_NAME} characters, so that "
-                f"'{naming.mcp_name(name)}' is one too"]
+                f"'{naming.names(name)['mcp']}' is one too"]
     return []
 
 

@@ -20,7 +20,8 @@ RECORD = {"apiVersion": "aphex.io/v1alpha1", "kind": "KnowledgeBase",
           "metadata": {"name": "docs", "namespace": "org-acme", "uid": "0b5e6c1e-uid"}}
 
 
-def build(spec=None, owner=RECORD, resources=None):
+def build(spec=None, owner="record", resources=None):
+    owner = RECORD if owner == "record" else owner
     normalized = normalize_spec(spec or SPEC, "org-acme")
     return objects.derived_objects("docs", "org-acme", normalized, objects.merged_resources(resources), owner)
 

@@ -94,7 +94,7 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("path, value, message", BAD, ids=[f"{p}={v!r}"[:60] for p, v, _ in BAD])
+@pytest.mark.parametrize("path, value, message", BAD, ids=[f"{case[0]}={case[1]!r}"[:60] for case in BAD])
 def test_each_bad_spec_names_the_field(path, value, message):
     errors = validation.spec_errors(changed(path, value))
     assert any(message in error for error in errors), errors
