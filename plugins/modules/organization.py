@@ -33,7 +33,7 @@ description:
   - Self-service, with O(name) only (neither O(display_name) nor O(admin_users)), reconciles the C(Organization)
     object found in O(platform_namespace) (a team committed it, Argo CD applied it) from its own spec
     (C(displayName), C(adminUsers), C(exposure), C(domain), C(events), C(quotas), C(githubOwners),
-    C(webhookSecret)): O(exposure), O(domain), O(events), O(quotas) (merged under C(spec.quotas)) and
+    C(webhookSecret)). O(exposure), O(domain), O(events), O(quotas) (merged under C(spec.quotas)) and
     O(github_owners) fill in only the fields the object leaves out; O(ingress_host), the tunnel and the other
     settings always come from the options. The object's spec is never written, only its status. An object whose
     spec is invalid gets phase C(Failed) and the message naming each field in the CRD's camelCase (e.g.
