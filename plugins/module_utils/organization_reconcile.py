@@ -149,10 +149,8 @@ def self_service(module, applier) -> dict:
         raise OrganizationInputError(f"name: {where} is being deleted; offboard it with state=absent")
     spec, provided_secret, errors = selfservice.spec_from_record(name, record.get("spec"), params,
                                                                  check_mode=module.check_mode)
-    raw_secret = (record.get("spec") or {}).get(selfservice.WEBHOOK_SECRET_FIELD) \
-        if isinstance(record.get("spec"), dict) else None
-    if isinstance(raw_secret, str) and raw_secret:
-        module.no_log_values.add(raw_secret)  # the object's own secret never reaches a result or log
+    if provided_secret:
+        module.no_log_values.add(provided_secret)  # the object's own secret never reaches a result or log
     if errors:
         reject_record(module, applier, record, errors)
     return onboard(module, applier, spec, self_service=True, provided_secret=provided_secret)
