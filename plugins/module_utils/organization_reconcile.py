@@ -9,7 +9,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from ansible_collections.aphex.platform.plugins.module_utils.k8s.common import K8sError, describe
-from ansible_collections.aphex.platform.plugins.module_utils.organization import naming, objects, plan, status
+from ansible_collections.aphex.platform.plugins.module_utils.organization import (
+    naming,
+    objects,
+    plan,
+    selfservice,
+    status,
+)
 from ansible_collections.aphex.platform.plugins.module_utils.platform_secret import KeySpec, keep_or_generate
 from ansible_collections.aphex.platform.plugins.module_utils.organization.validation import (
     module_input_errors,
@@ -18,7 +24,8 @@ from ansible_collections.aphex.platform.plugins.module_utils.organization.valida
 
 
 class OrganizationInputError(K8sError):
-    """Invalid module arguments; raised before any API call."""
+    """Invalid module arguments (raised before any API call), or a self-service Organization object that does not
+    exist or whose spec was rejected (raised before any change)."""
 
 
 # The GitHub webhook secret: 32 random bytes as hex, generated once, kept, rotated on request.
@@ -36,14 +43,16 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def onboard(module, applier, spec: dict) -> dict:
+def onboard(module, applier, spec: dict, self_service: bool = False, provided_secret: str | None = None) -> dict:
+    """Apply everything ``spec`` needs. ``self_service``: the Organization object is the team's (read from the
+    cluster, applied by Argo CD), so its spec is not applied, only its status written."""
     params = module.params
     org, ns = spec["name"], naming.namespace_name(spec["name"])
 
     stored = applier.get("v1", "Secret", naming.WEBHOOK_SECRET_NAME, ns)
     secret_value, secret_action = keep_or_generate(
         plan.decode_secret_value(stored, naming.WEBHOOK_SECRET_KEY), WEBHOOK_SECRET_SPEC,
-        rotate=params["rotate_webhook_secret"], provided=params["webhook_secret"])
+        rotate=params["rotate_webhook_secret"], provided=params["webhook_secret"] or provided_secret)
 
     tunnel = None
     if spec["exposure"] == "cloudflare":
@@ -76,7 +85,7 @@ def onboard(module, applier, spec: dict) -> dict:
         return desired_status
 
     try:
-        applier.apply_all(desired)
+        applier.apply_all(desired[1:] if self_service else desired)
         existing = []
         for api_version, kind in plan.NAMESPACED_KINDS:
             existing.extend(applier.list(api_version, kind, ns, naming.owner_selector(org)))
@@ -112,19 +121,62 @@ def offboard(module, applier, spec: dict) -> dict:
     return {"namespace": naming.namespace_name(org), "webhook_url": None}
 
 
+def reject_record(module, applier, record: dict, errors: list):
+    """Fail for a self-service Organization whose spec is invalid, writing ``phase: Failed`` and the message to it."""
+    error = OrganizationInputError("Invalid Organization: " + "; ".join(errors))
+    meta = record.get("metadata") or {}
+    previous = record.get("status")
+    desired = status.organization_status(meta["name"], meta.get("generation") or 1, None, None, _now(),
+                                         error=error.msg, previous=previous, invalid=True)
+    try:
+        applier.apply_status(record, desired, current=record)
+        error.result = {"status": desired}
+    except K8sError as exc:
+        module.warn(f"could not write the Failed status: {exc.msg}")
+    raise error
+
+
+def self_service(module, applier) -> dict:
+    """Reconcile the Organization object found in ``platform_namespace`` from its own spec."""
+    params = module.params
+    name, platform_ns = params["name"], params["platform_namespace"]
+    record = applier.get(naming.ORG_API_VERSION, naming.ORG_KIND, name, platform_ns)
+    where = f"{naming.ORG_KIND} {platform_ns}/{name}"
+    if record is None:
+        raise OrganizationInputError(f"name: {where} does not exist (without display_name and admin_users the module "
+                                     "reconciles the object a team committed; give them to create it)")
+    if (record.get("metadata") or {}).get("deletionTimestamp"):
+        raise OrganizationInputError(f"name: {where} is being deleted; offboard it with state=absent")
+    spec, provided_secret, errors = selfservice.spec_from_record(name, record.get("spec"), params,
+                                                                 check_mode=module.check_mode)
+    if provided_secret:
+        module.no_log_values.add(provided_secret)  # the object's own secret never reaches a result or log
+    if errors:
+        reject_record(module, applier, record, errors)
+    return onboard(module, applier, spec, self_service=True, provided_secret=provided_secret)
+
+
 def run(module) -> dict:
     """The module's whole job; ``module`` is an AphexK8sModule. Raises OrganizationInputError before any API
-    call when the arguments are invalid, K8sError (with ``result``) when the cluster refuses."""
-    spec = spec_from_params(module.params)
-    errors = module_input_errors(spec, module.params, check_mode=module.check_mode)
+    call when the arguments are invalid (and, self-service, before any change when the Organization object is
+    missing or invalid), K8sError (with ``result``) when the cluster refuses."""
+    service = selfservice.is_self_service(module.params)
+    if service:
+        spec, errors = None, selfservice.input_errors(module.params)
+    else:
+        spec = spec_from_params(module.params)
+        errors = module_input_errors(spec, module.params, check_mode=module.check_mode)
     if errors:
         raise OrganizationInputError("Invalid arguments: " + "; ".join(errors))
     applier = module.applier(force_conflicts=module.params["force_conflicts"],
                              hidden_fields={naming.ORG_KIND: ["spec.webhookSecret"]})
     try:
-        result = (offboard if spec["state"] == "absent" else onboard)(module, applier, spec)
+        if service:
+            result = self_service(module, applier)
+        else:
+            result = (offboard if spec["state"] == "absent" else onboard)(module, applier, spec)
     except K8sError as exc:
-        exc.result = {"objects": applier.results}
+        exc.result = {**exc.result, "objects": applier.results}
         raise
     result.update(changed=applier.changed, objects=applier.results)
     if module.diff_mode:

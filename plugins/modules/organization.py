@@ -30,6 +30,15 @@ description:
     returned.
   - Writes C(status) through the status subresource (phase C(Ready) or C(Failed), namespace, webhook URL,
     conditions and observed generation).
+  - Self-service, with O(name) only (neither O(display_name) nor O(admin_users)), reconciles the C(Organization)
+    object found in O(platform_namespace) (a team committed it, Argo CD applied it) from its own spec
+    (C(displayName), C(adminUsers), C(exposure), C(domain), C(events), C(quotas), C(githubOwners),
+    C(webhookSecret)). O(exposure), O(domain), O(events), O(quotas) (merged under C(spec.quotas)) and
+    O(github_owners) fill in only the fields the object leaves out; O(ingress_host), the tunnel and the other
+    settings always come from the options. The object's spec is never written, only its status. An object whose
+    spec is invalid gets phase C(Failed) and the message naming each field in the CRD's camelCase (e.g.
+    C(spec.adminUsers[0])), and the module fails with the same message before changing anything. A missing object
+    is an error.
   - With O(state=absent) deletes the cluster-scoped objects, then the namespace (waiting until it is gone),
     then the C(Organization) record. The Cloudflare tunnel and DNS record are removed by
     M(aphex.platform.cloudflare_dns_record) and M(aphex.platform.cloudflare_tunnel) before this runs.
@@ -60,12 +69,16 @@ options:
     choices: [present, absent]
     default: present
   display_name:
-    description: Human-readable name (1 to 256 characters). Required with O(state=present).
+    description:
+      - Human-readable name (1 to 256 characters).
+      - Give it with O(admin_users) to onboard from the arguments (the module applies the C(Organization) record);
+        leave both out to reconcile the C(Organization) object in the cluster (self-service).
     type: str
   admin_users:
     description:
       - E-mail addresses of the organization's admins; each gets a RoleBinding to the C(organization-admin) Role.
-      - Addresses are compared case-insensitively for duplicates. Required with O(state=present).
+      - Addresses are compared case-insensitively for duplicates.
+      - Required together with O(display_name); both left out means self-service.
     type: list
     elements: str
   exposure:
@@ -126,7 +139,8 @@ options:
   webhook_secret:
     description:
       - Store this webhook secret (at least 32 characters) instead of generating one.
-      - Leave unset to keep the stored secret, or to generate one on the first run.
+      - Leave unset to keep the stored secret, or to generate one on the first run (self-service, an object's
+        C(spec.webhookSecret) is stored when this is unset).
     type: str
   rotate_webhook_secret:
     description: Replace the stored webhook secret with a newly generated one. Reports a change every time.
@@ -226,6 +240,15 @@ EXAMPLES = r"""
     rotate_webhook_secret: true
   delegate_to: localhost
 
+- name: Reconcile the Organization object a team committed (self-service), behind its Cloudflare tunnel
+  aphex.platform.organization:
+    name: acme
+    domain: hooks.example.com  # used only when the object has no spec.domain
+    cloudflare_tunnel_id: "{{ tunnel.tunnel.id }}"
+    cloudflare_tunnel_token: "{{ tunnel.token }}"
+  register: acme
+  delegate_to: localhost
+
 - name: Use one kubeconfig for every platform module
   module_defaults:
     group/aphex.platform.k8s:
@@ -311,7 +334,9 @@ objects:
       returned: when the kind is not installed in check mode
       sample: EventListener is not installed yet
 status:
-  description: The C(status) written to (or, in check mode, predicted for) the C(Organization).
+  description:
+    - The C(status) written to (or, in check mode, predicted for) the C(Organization).
+    - Also returned when the module fails on a self-service object whose spec is invalid (phase C(Failed)).
   returned: when O(state=present)
   type: dict
   sample:
@@ -371,7 +396,8 @@ def main() -> None:
     AphexK8sModule(
         argument_spec=argument_spec(),
         supports_check_mode=True,
-        required_if=[("state", "present", ("display_name", "admin_users"))],
+        # Both (inventory: the module applies the Organization record) or neither (self-service).
+        required_together=[("display_name", "admin_users")],
     ).execute(run)
 
 

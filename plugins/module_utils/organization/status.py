@@ -30,9 +30,20 @@ def _condition(ctype: str, status: bool, reason: str, message: str, generation, 
 
 
 def organization_status(org: str, generation: int, exposure: str, webhook_url: str | None, now: str,
-                        error: str | None = None, previous: dict | None = None) -> dict:
-    """Desired ``status`` for the Organization after a run; ``now`` is an RFC 3339 timestamp."""
+                        error: str | None = None, previous: dict | None = None, invalid: bool = False) -> dict:
+    """Desired ``status`` for the Organization after a run; ``now`` is an RFC 3339 timestamp.
+
+    ``invalid``: the object's spec was rejected (self-service), so nothing was applied: phase ``Failed`` with
+    ``error`` and condition ``Ready`` (reason ``InvalidSpec``) only; no namespace, webhook URL or secret ref.
+    """
     previous_conditions = {c.get("type"): c for c in (previous or {}).get("conditions") or [] if isinstance(c, dict)}
+    if invalid:
+        return {
+            "phase": "Failed",
+            "message": error,
+            "observedGeneration": generation,
+            "conditions": [_condition("Ready", False, "InvalidSpec", error, generation, previous_conditions, now)],
+        }
     if error:
         phase, message = "Failed", error
         ready = _condition("Ready", False, "ProvisioningFailed", error, generation, previous_conditions, now)

@@ -75,9 +75,10 @@ def test_bad_input_fails_before_any_api_call(args, expected):
     client.assert_not_called()
 
 
-def test_present_needs_display_name_and_admins():
+@pytest.mark.parametrize("args", [{"display_name": "Acme"}, {"admin_users": ["alice@acme.example"]}])
+def test_display_name_and_admins_go_together(args):
     with mock.patch.object(AphexK8sModule, "client", new_callable=mock.PropertyMock) as client:
-        result = run_module(organization.main, {"name": "acme"})
+        result = run_module(organization.main, {"name": "acme", **args})
     assert result["failed"] and "display_name, admin_users" in result["msg"]
     client.assert_not_called()
 
@@ -219,3 +220,155 @@ def test_offboarding_sweeps_cluster_objects_left_under_other_names(run, cluster)
     result = run({"name": "acme", "state": "absent"})
     assert ("ClusterRoleBinding", "eventlistener-acme-old") in actions(result, "delete")
     assert org_objects(cluster) == []
+
+
+# ---- self-service: name only, the Organization object in the cluster is the spec -------------------------------
+SELF = {"name": "acme", "domain": "hooks.example.com", "cloudflare_tunnel_id": TUNNEL_ID,
+        "cloudflare_tunnel_token": TOKEN}
+OBJECT_SPEC = {"displayName": "Acme Corp", "adminUsers": ["alice@acme.example", "bob@acme.example"],
+               "events": ["push", "pull_request"], "githubOwners": ["acme-corp"], "quotas": {"pods": 40}}
+
+
+def commit_organization(client, spec, name="acme"):
+    """The object a team committed and Argo CD applied (another field manager)."""
+    return client.put({"apiVersion": "aphex.io/v1alpha1", "kind": "Organization",
+                       "metadata": {"name": name, "namespace": "platform-system", "generation": 1}, "spec": spec},
+                      manager="argocd-controller", operation="Apply")
+
+
+def test_self_service_reconciles_the_committed_object_without_writing_its_spec(run, cluster):
+    commit_organization(cluster, OBJECT_SPEC)
+    first = run(SELF)
+    assert first["changed"] is True, first.get("msg")
+    assert first["status"]["phase"] == "Ready"
+    assert first["webhook_url"] == "https://acme.hooks.example.com"
+    assert ("Organization", "acme") not in actions(first)  # the spec is the team's: only the status is written
+    assert ("Organization/status", "acme") in actions(first, "update")
+    record = cluster.object("aphex.io/v1alpha1", "Organization", "acme", "platform-system")
+    assert record["spec"] == OBJECT_SPEC
+    assert record["status"]["phase"] == "Ready" and record["status"]["observedGeneration"] == 1
+    assert record["status"]["conditions"][0]["reason"] == "Provisioned"
+    quota = cluster.object("v1", "ResourceQuota", "org-quota", "org-acme")
+    assert quota["spec"]["hard"]["pods"] == "40" and quota["spec"]["hard"]["requests.cpu"] == "2"
+    listener = cluster.object("triggers.tekton.dev/v1beta1", "EventListener", "github-listener", "org-acme")
+    assert "pull_request" in json.dumps(listener["spec"])
+    admins = [k for k in cluster.store if k[1] == "RoleBinding" and "organization-admin-" in k[-1]]
+    assert len(admins) == 2
+    assert ("Deployment", "cloudflared-acme") in actions(first, "create")
+
+    again = run(SELF)
+    assert again["changed"] is False, [o for o in again["objects"] if o["action"] != "unchanged"]
+    assert run(SELF, check_mode=True)["changed"] is False
+
+    # The team drops an admin in git; the next run converges to it.
+    record["spec"]["adminUsers"] = ["alice@acme.example"]
+    record["metadata"]["generation"] = 2
+    changed = run(SELF)
+    assert actions(changed, "delete") == [("RoleBinding", naming.admin_binding_name("bob@acme.example"))]
+    assert changed["status"]["observedGeneration"] == 2
+
+
+def test_self_service_options_fill_in_only_what_the_object_leaves_out(run, cluster):
+    commit_organization(cluster, {"displayName": "Acme Corp", "adminUsers": ["alice@acme.example"],
+                                  "exposure": "ingress"})
+    result = run({**SELF, "exposure": "none", "ingress_host": "webhooks.example.com", "github_owners": ["acme-corp"],
+                  "events": ["push", "release"]})
+    assert result["webhook_url"] == "https://webhooks.example.com/acme"  # the object's exposure wins
+    assert ("Ingress", "github-webhook") in actions(result, "create")
+    assert not [o for o in result["objects"] if o["kind"] == "Deployment"]
+    listener = cluster.object("triggers.tekton.dev/v1beta1", "EventListener", "github-listener", "org-acme")
+    assert "release" in json.dumps(listener["spec"])  # the option's events: the object has none
+
+
+def test_self_service_uses_the_objects_webhook_secret(run, cluster):
+    commit_organization(cluster, {**OBJECT_SPEC, "webhookSecret": "s" * 40})
+    result = run(SELF, diff=True)
+    assert result["webhook_secret_ref"]["action"] == "provided"
+    assert stored_webhook_secret(cluster) == "s" * 40
+    assert "s" * 40 not in json.dumps(result)
+
+
+@pytest.mark.parametrize("spec, expected", [
+    ({**OBJECT_SPEC, "adminUsers": ["not-an-email"]},
+     "spec.adminUsers[0]: 'not-an-email' is not a valid e-mail address"),
+    ({**OBJECT_SPEC, "adminUsers": ["a@acme.example", "A@ACME.example"]},
+     "spec.adminUsers[1]: 'A@ACME.example' duplicates spec.adminUsers[0]"),
+    ({**OBJECT_SPEC, "adminUsers": []}, "spec.adminUsers: at least one admin e-mail address is required"),
+    ({"adminUsers": ["alice@acme.example"]}, "spec.displayName: must be a non-empty string"),
+    ({**OBJECT_SPEC, "displayName": ""}, "spec.displayName: must be a non-empty string"),
+    ({**OBJECT_SPEC, "githubOwners": ["-bad-"]}, "spec.githubOwners[0]: '-bad-' is not a GitHub user"),
+    ({**OBJECT_SPEC, "events": ["push", "pushh"]}, "spec.events[1]: 'pushh' is not a GitHub webhook event"),
+    ({**OBJECT_SPEC, "quotas": {"pods": "lots"}}, "spec.quotas.pods: 'lots' is not a non-negative Kubernetes quantity"),
+    ({**OBJECT_SPEC, "domain": "example"}, "spec.domain: 'example' is not a valid domain name"),
+    ({**OBJECT_SPEC, "exposure": "ingress"}, "ingress_host: is required"),
+    ({**OBJECT_SPEC, "webhookSecret": "short"}, "spec.webhookSecret: must be at least 32 characters"),
+    ({**OBJECT_SPEC, "owner": "me"}, "spec.owner: unknown field"),
+])
+def test_self_service_bad_object_gets_failed_status_and_the_run_fails_naming_the_field(run, cluster, spec, expected):
+    commit_organization(cluster, spec)
+    result = run(SELF)
+    assert result["failed"] is True
+    assert expected in result["msg"], result["msg"]
+    record = cluster.object("aphex.io/v1alpha1", "Organization", "acme", "platform-system")
+    assert record["status"]["phase"] == "Failed"
+    assert expected in record["status"]["message"]
+    assert record["status"]["conditions"][0]["reason"] == "InvalidSpec"
+    assert record["spec"] == spec
+    assert result["status"] == record["status"]
+    assert org_objects(cluster) == []  # nothing was created
+    assert [c[1] for c in cluster.mutating_calls()] == ["Organization"]  # the status write only
+
+    version = record["metadata"]["resourceVersion"]
+    again = run(SELF)  # the same Failed status again: the record does not change
+    assert again["failed"] is True
+    assert cluster.object("aphex.io/v1alpha1", "Organization", "acme", "platform-system")["metadata"][
+        "resourceVersion"] == version
+    assert [c[1] for c in cluster.mutating_calls()] == ["Organization", "Organization"]
+
+
+def test_self_service_missing_tunnel_token_is_the_exposures_failure(run, cluster):
+    commit_organization(cluster, {**OBJECT_SPEC, "exposure": "cloudflare"})
+    result = run({**SELF, "cloudflare_tunnel_token": None})
+    assert result["failed"] is True
+    assert "spec.exposure: 'cloudflare' needs the organization's Cloudflare tunnel" in result["msg"]
+    record = cluster.object("aphex.io/v1alpha1", "Organization", "acme", "platform-system")
+    assert record["status"]["phase"] == "Failed"
+    predicted = run({**SELF, "cloudflare_tunnel_token": None}, check_mode=True)
+    assert "failed" not in predicted  # check mode: the tunnel may not exist yet
+
+
+def test_self_service_invalid_then_fixed_becomes_ready(run, cluster):
+    record = commit_organization(cluster, {**OBJECT_SPEC, "adminUsers": ["nope"]})
+    assert run(SELF)["failed"] is True
+    record = cluster.object("aphex.io/v1alpha1", "Organization", "acme", "platform-system")
+    record["spec"] = dict(OBJECT_SPEC)
+    record["metadata"]["generation"] = 2
+    fixed = run(SELF)
+    assert "failed" not in fixed, fixed.get("msg")
+    record = cluster.object("aphex.io/v1alpha1", "Organization", "acme", "platform-system")
+    assert record["status"]["phase"] == "Ready" and record["status"]["observedGeneration"] == 2
+    assert [c["type"] for c in record["status"]["conditions"]] == ["Ready", "WebhookExposed"]
+
+
+def test_self_service_check_mode_of_a_bad_object_writes_nothing(run, cluster):
+    commit_organization(cluster, {**OBJECT_SPEC, "adminUsers": ["nope"]})
+    result = run(SELF, check_mode=True)
+    assert result["failed"] is True and "spec.adminUsers[0]" in result["msg"]
+    assert result["status"]["phase"] == "Failed"
+    assert cluster.mutating_calls() == []
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_self_service_without_the_object_is_a_clear_error(run, cluster, check_mode):
+    result = run(SELF, check_mode=check_mode)
+    assert result["failed"] is True
+    assert result["msg"].startswith("name: Organization platform-system/acme does not exist")
+    assert "display_name and admin_users" in result["msg"]
+    assert cluster.mutating_calls() == []
+
+
+def test_self_service_bad_option_fails_before_any_api_call():
+    with mock.patch.object(AphexK8sModule, "client", new_callable=mock.PropertyMock) as client:
+        result = run_module(organization.main, {**SELF, "cloudflare_tunnel_id": "nope"})
+    assert result["failed"] and "cloudflare_tunnel_id: 'nope' is not a Cloudflare tunnel id" in result["msg"]
+    client.assert_not_called()

@@ -147,6 +147,10 @@ def test_what_the_module_writes_is_valid_for_our_crd_and_rejected_phases_are_not
         record["status"] = status.organization_status("acme", 1, "cloudflare", "https://acme.hooks.example.com",
                                                       "2026-01-01T00:00:00Z", error=error)
         jsonschema.validate(record, schema)
+    # Self-service: an object whose spec was rejected gets this status.
+    record["status"] = status.organization_status("acme", 1, None, None, "2026-01-01T00:00:00Z",
+                                                  error="Invalid Organization: spec.adminUsers[0]: 'x' ...", invalid=True)
+    jsonschema.validate(record, schema)
     record["status"]["phase"] = "Active"  # what the reference controller wrote (§12.1)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(record, schema)
