@@ -70,8 +70,8 @@ def test_organization_admins_read_runs_and_logs_in_the_pipeline_namespace():
         assert ("tekton.dev", resource, "get") in granted
     for resource in ("pods", "pods/log", "events"):
         assert ("", resource, "list") in granted
-    assert {verb for _, _, verb in granted} == {"get", "list", "watch"}  # read only
-    assert not {resource for _, resource, _ in granted} & {"secrets", "*"}
+    assert {grant[2] for grant in granted} == {"get", "list", "watch"}  # read only
+    assert not {grant[1] for grant in granted} & {"secrets", "*"}
     binding = built[("RoleBinding", "organization-admins")]
     assert binding["metadata"]["namespace"] == "acme-payments"
     assert binding["metadata"]["labels"]["platform.aphex/owner-name"] == "payments"  # offboarding finds it
