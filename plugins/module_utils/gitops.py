@@ -46,6 +46,24 @@ return hs
 """
 HEALTH_KEY = "resource.customizations.health.argoproj.io_Application"
 
+# Applications in any namespace (Argo CD >= 2.5, "app-any-namespace" in Argo CD's operator manual): the
+# application controller already has cluster-wide rights in install.yaml; argocd-server's ClusterRole there only
+# reads Applications, and the notifications controller's Role is namespaced. These ClusterRoles complete them
+# (the rules of Argo CD's examples/k8s-rbac/argocd-server-applications), so the API/UI can create, sync and
+# delete, and notifications can follow, Applications outside Argo CD's namespace.
+CLUSTER_APPS_FILE = "argocd-cluster-apps.yaml"
+CLUSTER_APPS_RULES = {
+    "argocd-server": [
+        {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
+        {"apiGroups": ["argoproj.io"], "resources": ["applications"],
+         "verbs": ["create", "delete", "update", "patch"]},
+    ],
+    "argocd-notifications-controller": [
+        {"apiGroups": ["argoproj.io"], "resources": ["applications", "appprojects"],
+         "verbs": ["get", "list", "watch", "update", "patch"]},
+    ],
+}
+
 
 class GitOpsError(Exception):
     """Settings or lock entries from which no faithful Application can be rendered."""
@@ -180,7 +198,7 @@ def config_patches(settings: dict) -> list:
 
     ``settings``: host, server_insecure, oidc{issuer, client_id, client_secret_name, client_secret_key,
     requested_scopes, groups_claim, name, root_ca}, rbac{policy (lines), default_policy}, admin_enabled, cm_extra,
-    rbac_extra, cmd_params_extra, namespace.
+    rbac_extra, cmd_params_extra, namespace, application_namespaces.
     """
     namespace = settings.get("namespace") or "argocd"
     oidc = settings.get("oidc") or {}
@@ -234,6 +252,11 @@ def config_patches(settings: dict) -> list:
         # for values Argo CD also renders, injected caBundles, defaults) are not reported as drift.
         "controller.diff.server.side": "true",
     }
+    app_namespaces = application_namespaces(settings)
+    if app_namespaces:
+        # Where Argo CD also reconciles Applications; each must still use an AppProject whose sourceNamespaces
+        # admits its namespace (the platform's own project admits none, so only Argo CD's namespace).
+        params["application.namespaces"] = ", ".join(app_namespaces)
     params.update({str(k): str(v) for k, v in (settings.get("cmd_params_extra") or {}).items()})
 
     patches = []
@@ -241,6 +264,36 @@ def config_patches(settings: dict) -> list:
         patches.append({"apiVersion": "v1", "kind": "ConfigMap",
                         "metadata": {"name": name, "namespace": namespace}, "data": data})
     return patches
+
+
+def application_namespaces(settings: dict) -> list:
+    """The namespaces (names, globs such as ``team-*``, or ``/regex/``) Argo CD takes Applications from besides its
+    own: a list, or one comma-separated string; empty entries dropped, order kept, duplicates removed."""
+    value = settings.get("application_namespaces") or []
+    if isinstance(value, str):
+        value = value.split(",")
+    result = []
+    for item in value:
+        item = str(item).strip()
+        if item and item not in result:
+            result.append(item)
+    return result
+
+
+def cluster_apps_rbac(namespace: str) -> list:
+    """ClusterRoles and ClusterRoleBindings argocd-server and the notifications controller need for Applications
+    outside ``namespace`` (Argo CD's namespace, where their ServiceAccounts are)."""
+    objects = []
+    for account, rules in CLUSTER_APPS_RULES.items():
+        name = f"{account}-cluster-apps"
+        labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "argocd", **MANAGED_BY}
+        objects.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                        "metadata": {"name": name, "labels": dict(labels)}, "rules": copy.deepcopy(rules)})
+        objects.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                        "metadata": {"name": name, "labels": dict(labels)},
+                        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+                        "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": namespace}]})
+    return objects
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -361,7 +414,7 @@ def validate_layers(layers: list) -> None:
                           f"(got {[(layer['name'], layer.get('wave', 0)) for layer in layers]})")
 
 
-def kustomization(install: str, namespace: str) -> dict:
+def kustomization(install: str, namespace: str, extra_resources: tuple = ()) -> dict:
     """Argo CD's install.yaml placed in its namespace, with the platform's ConfigMap data as patches.
 
     The playbook applies this kustomization with ``install`` = the local, checksum-verified copy; the GitOps
@@ -370,12 +423,16 @@ def kustomization(install: str, namespace: str) -> dict:
     namespace of the ServiceAccount subjects of install.yaml's RoleBindings, which a plain apply -n does not).
     """
     return {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "namespace": namespace,
-            "resources": [install], "patches": [{"path": f"{name}.yaml"} for name in CONFIG_MAPS]}
+            "resources": [install, *extra_resources], "patches": [{"path": f"{name}.yaml"} for name in CONFIG_MAPS]}
 
 
-def kustomization_files(patches: list, install: str, namespace: str) -> dict:
-    """File name -> YAML text of the kustomization and its three patches."""
-    files = {"kustomization.yaml": to_yaml(kustomization(install, namespace))}
+def kustomization_files(patches: list, install: str, namespace: str, cluster_apps: bool = False) -> dict:
+    """File name -> YAML text of the kustomization and its three patches (and, with ``cluster_apps``, the RBAC
+    for Applications in other namespaces)."""
+    extra = (CLUSTER_APPS_FILE,) if cluster_apps else ()
+    files = {"kustomization.yaml": to_yaml(kustomization(install, namespace, extra))}
+    if cluster_apps:
+        files[CLUSTER_APPS_FILE] = "---\n".join(to_yaml(obj) for obj in cluster_apps_rbac(namespace))
     for patch in patches:
         # Without a namespace: the kustomization's namespace places it, and the patch matches by name.
         unplaced = copy.deepcopy(patch)
@@ -391,7 +448,9 @@ def render(settings: dict, lock_entries: list) -> dict:
     """
     patches = config_patches(settings)
     namespace = settings.get("namespace") or "argocd"
-    result = {"config_patches": patches, "install_files": kustomization_files(patches, "install.yaml", namespace),
+    cluster_apps = bool(application_namespaces(settings))
+    result = {"config_patches": patches,
+              "install_files": kustomization_files(patches, "install.yaml", namespace, cluster_apps),
               "project": None, "root": None, "applications": [], "objects": [], "export": {}, "export_text": {},
               "application_names": [], "sync_checks": []}
     if not _bool(settings.get("applications"), True):
@@ -416,7 +475,7 @@ def render(settings: dict, lock_entries: list) -> dict:
     export_text = {path: to_yaml(obj) for path, obj in export.items()}
     if not install_url:
         raise GitOpsError("the lock has no URL for argocd-install; layers/argocd cannot name the install.yaml")
-    for name, text in kustomization_files(patches, install_url, namespace).items():
+    for name, text in kustomization_files(patches, install_url, namespace, cluster_apps).items():
         export_text[f"layers/argocd/{name}"] = text
     names = [root["metadata"]["name"]] + [a["metadata"]["name"] for a in apps]
     result.update(project=project, root=root, applications=apps, objects=[project, root] + apps, export=export,

@@ -161,7 +161,8 @@ class Reconciler:
             self.reject(spec, errors)
 
         webhook_url = status.organization_webhook_url(record)
-        binding = objects.Binding(self.name, self.namespace, spec, self.params["argocd_namespace"])
+        admins = ((record or {}).get("spec") or {}).get("adminUsers") or []
+        binding = objects.Binding(self.name, self.namespace, spec, self.params["argocd_namespace"], admins)
         desired = objects.desired_objects(binding, parsed)
         try:
             record = self.binding_object(raw_spec if given else None)

@@ -29,8 +29,10 @@ description:
     C(restricted)) with a ResourceQuota, a LimitRange and default-deny NetworkPolicies that allow DNS and git
     egress only; the ServiceAccount C(pipeline-runner) with a Role (run pipelines, read their pods and logs; no
     Secrets), the read-only ClusterRole C(pipeline-runner-<pipelineName>) Tekton Triggers needs, a Role letting the
-    organization's EventListener create PipelineRuns there, and the Argo CD access Role for Applications in
-    the pipeline namespace; the Argo CD AppProject C(<pipelineName>) (destinations C(<pipelineName>) and
+    organization's EventListener create PipelineRuns there, the Argo CD access Role for Applications in
+    the pipeline namespace, and a read-only Role C(organization-admin-viewer) bound (RoleBinding
+    C(organization-admins)) to the organization's C(adminUsers) (pipeline runs, task runs, pods, logs, events; no
+    Secrets); the Argo CD AppProject C(<pipelineName>) (destinations C(<pipelineName>) and
     C(<pipelineName>-*) only, source repositories only this repository, no cluster-scoped resources, Applications
     only from the pipeline namespace); the Tekton Pipeline; and in the organization's namespace the
     TriggerTemplate and the Trigger (label C(platform.aphex/organization), selected by the organization's

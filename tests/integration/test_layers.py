@@ -326,6 +326,14 @@ def test_argocd_configuration_is_argo_cds_completed_by_the_role(api):
     assert "clientSecret: $argocd-oidc:clientSecret" in cm.data["oidc.config"]  # a reference, not the value
     params = core.read_namespaced_config_map("argocd-cmd-params-cm", "argocd")
     assert params.data["server.insecure"] == "true" and params.data["controller.diff.server.side"] == "true"
+    # Applications in any namespace (repository pipelines' namespaces; the AppProjects' sourceNamespaces guard them),
+    # with the RBAC argocd-server lacks in install.yaml to write Applications outside its namespace.
+    assert params.data["application.namespaces"] == "*"
+    rbac = k8s.RbacAuthorizationV1Api(api)
+    server = rbac.read_cluster_role("argocd-server-cluster-apps")
+    assert any("applications" in (r.resources or []) and "create" in r.verbs for r in server.rules)
+    subjects = rbac.read_cluster_role_binding("argocd-server-cluster-apps").subjects
+    assert [(s.kind, s.name, s.namespace) for s in subjects] == [("ServiceAccount", "argocd-server", "argocd")]
     assert core.read_namespaced_config_map("argocd-rbac-cm", "argocd").data["scopes"] == "[groups]"
     copied = core.read_namespaced_secret("argocd-oidc", "argocd")
     assert copied.metadata.labels["app.kubernetes.io/part-of"] == "argocd"

@@ -27,6 +27,10 @@ RUNNER_ROLE = "pipeline-runner"
 ARGOCD_ROLE = "argocd-applications"
 ARGOCD_BINDING = "pipeline-runner-argocd"
 LISTENER_ROLE = "eventlistener-pipelineruns"
+# The organization's admins (Organization spec.adminUsers, bound to organization-admin in org-<org>) read the
+# pipeline's runs and logs in the pipeline namespace through this Role and RoleBinding.
+ADMIN_VIEWER_ROLE = "organization-admin-viewer"
+ADMIN_VIEWER_BINDING = "organization-admins"
 QUOTA_NAME = "pipeline-quota"
 LIMIT_RANGE_NAME = "pipeline-limits"
 

@@ -47,6 +47,13 @@ ARGOCD_RULES = [
     {"apiGroups": ["argoproj.io"], "resources": ["applications"],
      "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]},
 ]
+# The organization's admins follow their pipelines: runs, their pods, logs and events, read only. No Secrets
+# (a run's credentials stay with the pipeline), nothing they could start or change here.
+ADMIN_VIEWER_RULES = [
+    {"apiGroups": ["tekton.dev"], "resources": ["pipelineruns", "taskruns"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": [""], "resources": ["pods", "pods/log", "events"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["get", "list", "watch"]},
+]
 # Deployed applications must not loosen the namespace's guard rails.
 ARGOCD_NAMESPACE_BLACKLIST = [
     {"group": "", "kind": "ResourceQuota"},
@@ -61,7 +68,8 @@ RESTRICTED_POD_SECURITY = {"runAsNonRoot": True, "runAsUser": 65532, "runAsGroup
 class Binding:
     """The binding being built: its object name and namespace and the normalised spec."""
 
-    def __init__(self, name: str, namespace: str, spec: dict, argocd_namespace: str = naming.DEFAULT_ARGOCD_NAMESPACE):
+    def __init__(self, name: str, namespace: str, spec: dict, argocd_namespace: str = naming.DEFAULT_ARGOCD_NAMESPACE,
+                 admin_users: list | tuple = ()):
         self.name = name
         self.namespace = namespace
         self.spec = spec
@@ -69,6 +77,8 @@ class Binding:
         self.pipeline = spec["pipelineName"]
         self.org = spec["aphexOrg"]
         self.org_namespace = naming.org_namespace(self.org)
+        # The organization's adminUsers (its record's spec), the subjects of the admin viewer binding.
+        self.admin_users = sorted({str(user) for user in admin_users or ()})
 
     def meta(self, name: str, namespace: str | None = None, extra_labels: dict | None = None) -> dict:
         meta = {"name": name, "labels": {**naming.labels(self.name, self.namespace, self.spec), **(extra_labels or {})}}
@@ -158,6 +168,18 @@ def rbac(b: Binding) -> list:
                  listener),
         _role(b, naming.ARGOCD_ROLE, b.pipeline, ARGOCD_RULES),
         _binding(b, "RoleBinding", naming.ARGOCD_BINDING, b.pipeline, "Role", naming.ARGOCD_ROLE, runner),
+        *admin_viewer_rbac(b),
+    ]
+
+
+def admin_viewer_rbac(b: Binding) -> list:
+    """Read access for the organization's admins to the pipeline's runs and logs: one Role, one RoleBinding
+    whose subjects follow the organization's adminUsers (the same users organization-admin binds in the
+    organization's namespace), so a changed admin list updates one object and leaves nothing behind."""
+    admins = [{"apiGroup": RBAC_GROUP, "kind": "User", "name": user} for user in b.admin_users]
+    return [
+        _role(b, naming.ADMIN_VIEWER_ROLE, b.pipeline, ADMIN_VIEWER_RULES),
+        _binding(b, "RoleBinding", naming.ADMIN_VIEWER_BINDING, b.pipeline, "Role", naming.ADMIN_VIEWER_ROLE, admins),
     ]
 
 

@@ -133,6 +133,49 @@ def test_cmd_params_run_insecure_behind_the_ingress_with_server_side_diff():
     assert config(server_insecure="false")["argocd-cmd-params-cm"]["server.insecure"] == "false"
 
 
+def test_applications_in_any_namespace_are_listed_in_cmd_params():
+    params = config(application_namespaces=["*"])["argocd-cmd-params-cm"]
+    assert params["application.namespaces"] == "*"
+    params = config(application_namespaces=" team-*, /^ci-.*$/ ,team-*,")["argocd-cmd-params-cm"]
+    assert params["application.namespaces"] == "team-*, /^ci-.*$/"
+    assert "application.namespaces" not in config(application_namespaces=[])["argocd-cmd-params-cm"]
+    assert "application.namespaces" not in config()["argocd-cmd-params-cm"]
+    # The extra keys still win (a deliberate override).
+    override = config(application_namespaces=["*"], cmd_params_extra={"application.namespaces": "x"})
+    assert override["argocd-cmd-params-cm"]["application.namespaces"] == "x"
+
+
+def test_the_role_default_lets_every_pipeline_namespace_hold_applications():
+    assert ROLE_DEFAULTS["argocd_application_namespaces"] == ["*"]
+
+
+def test_applications_in_any_namespace_get_the_cluster_rbac_argocd_server_lacks():
+    rendered = gitops.render(settings(application_namespaces=["*"]), LOCK["components"])
+    local = rendered["install_files"]
+    assert yaml.safe_load(local["kustomization.yaml"])["resources"] == ["install.yaml", "argocd-cluster-apps.yaml"]
+    objects = list(yaml.safe_load_all(local["argocd-cluster-apps.yaml"]))
+    by_name = {(o["kind"], o["metadata"]["name"]): o for o in objects}
+    assert sorted(by_name) == [("ClusterRole", "argocd-notifications-controller-cluster-apps"),
+                               ("ClusterRole", "argocd-server-cluster-apps"),
+                               ("ClusterRoleBinding", "argocd-notifications-controller-cluster-apps"),
+                               ("ClusterRoleBinding", "argocd-server-cluster-apps")]
+    server = by_name[("ClusterRole", "argocd-server-cluster-apps")]["rules"]
+    assert {"apiGroups": ["argoproj.io"], "resources": ["applications"],
+            "verbs": ["create", "delete", "update", "patch"]} in server
+    assert all("secrets" not in rule["resources"] and "*" not in rule["resources"] for o in objects
+               for rule in o.get("rules", []))
+    binding = by_name[("ClusterRoleBinding", "argocd-server-cluster-apps")]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "argocd-server", "namespace": "argocd"}]
+    # The GitOps repository's layers/argocd holds the same files (Argo CD manages the same RBAC after the hand-off).
+    text = rendered["export_text"]
+    assert text["layers/argocd/argocd-cluster-apps.yaml"] == local["argocd-cluster-apps.yaml"]
+    assert yaml.safe_load(text["layers/argocd/kustomization.yaml"])["resources"][1:] == ["argocd-cluster-apps.yaml"]
+    # Without the feature: neither the file nor the resource.
+    plain = gitops.render(settings(application_namespaces=[]), LOCK["components"])["install_files"]
+    assert "argocd-cluster-apps.yaml" not in plain
+    assert yaml.safe_load(plain["kustomization.yaml"])["resources"] == ["install.yaml"]
+
+
 # ---- applications ----------------------------------------------------------------------------------------------
 def test_default_layers_render_in_bootstrap_order_with_increasing_waves():
     rendered = gitops.render(settings(), LOCK["components"])

@@ -11,11 +11,11 @@ from ansible_collections.aphex.platform.plugins.module_utils.repobinding import 
 from ansible_collections.aphex.platform.tests.unit.plugins.module_utils.repobinding.support import SPEC
 
 
-def build(**changes):
+def build(admin_users=("b@acme.example", "a@acme.example"), **changes):
     spec = validation.normalize_spec({**SPEC, **changes})
     parsed = None if spec.get("catalogPipeline") else validation.parse_pipeline(spec["pipelineSpec"])[0]
-    return {(o["kind"], o["metadata"]["name"]): o
-            for o in objects.desired_objects(objects.Binding("payments", "org-acme", spec), parsed)}
+    binding = objects.Binding("payments", "org-acme", spec, admin_users=admin_users)
+    return {(o["kind"], o["metadata"]["name"]): o for o in objects.desired_objects(binding, parsed)}
 
 
 def test_every_object_carries_the_owner_and_pipeline_labels():
@@ -58,6 +58,32 @@ def test_rbac_is_least_privilege():
         {"apiGroups": ["tekton.dev"], "resources": ["pipelineruns"], "verbs": ["create"]}]
     argocd = built[("RoleBinding", "pipeline-runner-argocd")]
     assert argocd["metadata"]["namespace"] == "acme-payments"  # never in the argocd namespace
+
+
+def test_organization_admins_read_runs_and_logs_in_the_pipeline_namespace():
+    built = build()
+    role = built[("Role", "organization-admin-viewer")]
+    assert role["metadata"]["namespace"] == "acme-payments"
+    granted = {(group, resource, verb) for rule in role["rules"] for group in rule["apiGroups"]
+               for resource in rule["resources"] for verb in rule["verbs"]}
+    for resource in ("pipelineruns", "taskruns"):
+        assert ("tekton.dev", resource, "get") in granted
+    for resource in ("pods", "pods/log", "events"):
+        assert ("", resource, "list") in granted
+    assert {grant[2] for grant in granted} == {"get", "list", "watch"}  # read only
+    assert not {grant[1] for grant in granted} & {"secrets", "*"}
+    binding = built[("RoleBinding", "organization-admins")]
+    assert binding["metadata"]["namespace"] == "acme-payments"
+    assert binding["metadata"]["labels"]["platform.aphex/owner-name"] == "payments"  # offboarding finds it
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                                  "name": "organization-admin-viewer"}
+    # The organization's adminUsers, sorted and deduplicated: the same list gives the same object.
+    assert binding["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}
+                                   for user in ("a@acme.example", "b@acme.example")]
+    assert build(admin_users=["a@acme.example", "b@acme.example", "a@acme.example"])[
+        ("RoleBinding", "organization-admins")] == binding
+    # No organization record yet (check mode predicting an organization still to come): no subjects.
+    assert build(admin_users=())[("RoleBinding", "organization-admins")]["subjects"] == []
 
 
 def test_network_policies_deny_by_default_and_allow_dns_and_git():

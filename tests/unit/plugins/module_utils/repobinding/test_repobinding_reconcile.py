@@ -42,7 +42,7 @@ def test_check_mode_predicts_and_changes_nothing(cluster, run):
     result = run(ARGS, check_mode=True, diff=True)
     assert result["changed"] is True, result
     assert {o["action"] for o in result["objects"]} == {"create"}
-    assert len(result["objects"]) == 21  # the RepoBinding, 19 objects, the status
+    assert len(result["objects"]) == 23  # the RepoBinding, 21 objects, the status
     assert result["status"]["phase"] == "Ready"
     assert cluster.mutating_calls() == []
     assert binding(cluster) is None
@@ -59,7 +59,7 @@ def test_apply_then_apply_again_changes_nothing(cluster, run):
     assert record["status"]["webhookURL"] == "https://acme.hooks.example.com"
     assert record["status"]["observedGeneration"] == record["metadata"]["generation"]
     assert "webhookSecret" not in record["status"]
-    assert len(cluster.labelled(OWNER)) == 19
+    assert len(cluster.labelled(OWNER)) == 21
     trigger = cluster.object("triggers.tekton.dev/v1beta1", "Trigger", "acme-payments-trigger", "org-acme")
     assert trigger["metadata"]["labels"]["platform.aphex/organization"] == "acme"
     assert '"acme-corp/payments"' in trigger["spec"]["interceptors"][0]["params"][0]["value"]
@@ -78,6 +78,20 @@ def test_a_spec_change_after_ready_changes_only_the_affected_objects(cluster, ru
     result = run({**ARGS, "spec": {**SPEC, "branches": ["main", "release"], "quotas": {"pods": 40}}})
     assert actions(result, "update") == [("RepoBinding", "payments"), ("RepoBinding/status", "payments"),
                                          ("ResourceQuota", "pipeline-quota")]
+
+
+def test_the_organization_admins_follow_the_organization_record(cluster, run):
+    run(ARGS)
+    viewers = cluster.object("rbac.authorization.k8s.io/v1", "RoleBinding", "organization-admins", "acme-payments")
+    assert [s["name"] for s in viewers["subjects"]] == ["a@acme.example"]
+    record = organization()
+    record["spec"]["adminUsers"] = ["a@acme.example", "c@acme.example"]
+    cluster.put(record)
+    result = run(ARGS)
+    assert actions(result, "update") == [("RoleBinding", "organization-admins")]  # the binding itself is unchanged
+    assert actions(result, "create") == [] and actions(result, "delete") == []
+    viewers = cluster.object("rbac.authorization.k8s.io/v1", "RoleBinding", "organization-admins", "acme-payments")
+    assert [s["name"] for s in viewers["subjects"]] == ["a@acme.example", "c@acme.example"]
 
 
 def test_switching_to_a_catalog_pipeline_deletes_the_own_pipeline(cluster, run):
