@@ -428,7 +428,8 @@ class KindCluster:
         timeout = self.p["wait_timeout"]
         self.kind("create", "cluster", "--name", self.name, "--config", config_path, "--kubeconfig", self.kubeconfig,
                   "--wait", f"{timeout}s", timeout=timeout + 300)
-        os.chmod(self.kubeconfig, 0o600)
+        # kind create merges into the file in its own layout; `kind get kubeconfig` is what later runs compare with.
+        self.export_kubeconfig()
         _write(self.record, json.dumps(config, indent=2, sort_keys=True) + "\n")
 
     def delete(self) -> None:
