@@ -103,7 +103,7 @@ molecule: toolchain
 # registry (hack/kind/session). The session is stopped and the host restored whatever happens. Without root or the
 # Debian packages the scenario is reported as skipped, and with APHEX_REQUIRE_ALL_TESTS=1 (CI) that fails the stage.
 KIND_SESSION_DIR ?= $(CURDIR)/.cache/kind-session
-test-kind: setup
+test-kind: toolchain
 	@if ! why=$$($(BIN)/python hack/kind/session check); then \
 	  echo "molecule kind: SKIPPED: $$why"; \
 	  if [ "$${APHEX_REQUIRE_ALL_TESTS:-}" = 1 ]; then exit 1; fi; exit 0; \
