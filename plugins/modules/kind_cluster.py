@@ -20,8 +20,8 @@ description:
   - O(registry_mirrors) (the C(aphex_registry_mirrors) product setting) becomes containerd's registry host directory,
     mounted read-only at C(/etc/containerd/certs.d) in every node, plus the containerd patch that points at it.
     Changing mirrors of a cluster created with mirrors needs no recreate (containerd reads the directory per pull).
-  - The pinned kind and kubectl come from O(tools) (the C(tools) section of the collection's C(upstream/lock.yml)):
-    from the cache, PATH (exact version), the official download (checked against the lock) or a build from the Go
+  - The pinned kind and kubectl come from O(tools) (the C(tools) section of the collection's C(upstream/lock.yml)),
+    taken from the cache, PATH (exact version), the official download (checked against the lock) or a build from the Go
     module proxy (module hash checked against the lock), in the order of O(binary_sources).
 author:
   - aphex.platform maintainers (@aphex-platform)

@@ -75,7 +75,7 @@ def build_config(params: dict, certs_host_dir: str | None = None, mirrors_patch:
         patches.append(NVIDIA_PATCH)
     patches += [p for p in params.get("containerd_config_patches") or [] if p]
     config = {"kind": "Cluster", "apiVersion": "kind.x-k8s.io/v1alpha4", "name": params["name"],
-              "networking": networking, "nodes": [node("control-plane")] + [node("worker") for _ in range(workers)]}
+              "networking": networking, "nodes": [node("control-plane")] + [node("worker") for _index in range(workers)]}
     if patches:
         config["containerdConfigPatches"] = patches
     if params.get("kubeadm_config_patches"):
@@ -105,6 +105,10 @@ def observed_from_inspect(containers: list) -> dict:
     return {"roles": roles, "images": sorted(images), "ports": sorted(ports)}
 
 
+def _show_ports(items) -> str:
+    return ", ".join(f"{host}->{container}" for container, host in items) or "none"
+
+
 def drift(wanted: dict, observed: dict, recorded: dict | None) -> list:
     """Differences between the wanted config and the running cluster, as sentences (empty: none)."""
     found = []
@@ -120,8 +124,7 @@ def drift(wanted: dict, observed: dict, recorded: dict | None) -> list:
         found.append(f"node image: {', '.join(observed['images'])}, wanted {image}")
     want_ports = sorted((p["containerPort"], p["hostPort"]) for p in wanted["nodes"][0].get("extraPortMappings", []))
     if want_ports != observed["ports"]:
-        show = lambda items: ", ".join(f"{h}->{c}" for c, h in items) or "none"  # noqa: E731
-        found.append(f"host ports: {show(observed['ports'])}, wanted {show(want_ports)}")
+        found.append(f"host ports: {_show_ports(observed['ports'])}, wanted {_show_ports(want_ports)}")
     if recorded is None:
         found.append("the cluster was not created by this role (no recorded config), so its full config is unknown")
     elif not found and fingerprint(recorded) != fingerprint(wanted):

@@ -18,7 +18,8 @@ import re
 import shutil
 import subprocess
 import tempfile
-import urllib.request
+
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.aphex.platform.plugins.module_utils.local_cluster import toolchain
 
@@ -76,7 +77,7 @@ def _install(src: str, tool: dict) -> str:
 
 
 def _fetch(url: str, timeout: int) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # nosec B310: https URLs from the lock
+    with open_url(url, timeout=timeout) as response:
         return response.read()
 
 
