@@ -56,21 +56,22 @@ COMPONENTS = {
 # `tools` section. go_sum is the module hash (go.sum h1:, from sum.golang.org): it verifies a build from the Go
 # module proxy. sha256 maps "<os>-<arch>" to the official binary's checksum; a platform missing there is
 # verified against the publisher's checksum file (checksum_url) and reported as not pinned.
+UNKNOWN_SHA256 = "unknown — the release downloads were not reachable where this lock was generated"
+
+
+def _tool(name: str, version: str, go: tuple, url_template: str, checksum_suffix: str) -> dict:
+    go_module, go_package, go_sum = go
+    return {"name": name, "version": version, "kind": "binary", "go_module": go_module, "go_package": go_package,
+            "go_sum": go_sum, "url_template": url_template, "checksum_url_template": url_template + checksum_suffix,
+            "sha256": {}, "sha256_note": UNKNOWN_SHA256}
+
+
 TOOLS = [
-    {"name": "kind", "version": "v0.33.0", "kind": "binary",
-     "go_module": "sigs.k8s.io/kind", "go_package": "sigs.k8s.io/kind",
-     "go_sum": "h1:AjvDv3vOygb/VKLVQW87lfktIBzkxR8Ump9DjxC8+Lk=",
-     "url_template": "https://kind.sigs.k8s.io/dl/{version}/kind-{os}-{arch}",
-     "checksum_url_template": "https://kind.sigs.k8s.io/dl/{version}/kind-{os}-{arch}.sha256sum",
-     "sha256": {},
-     "sha256_note": "unknown — the release downloads were not reachable where this lock was generated"},
-    {"name": "kubectl", "version": "v1.34.4", "kind": "binary",
-     "go_module": "k8s.io/kubernetes", "go_package": "k8s.io/kubernetes/cmd/kubectl",
-     "go_sum": "h1:Yy6R4QB8C9kJPp25GFqEvX5XQwY5qzKeqD0Xx6oAcmk=",
-     "url_template": "https://dl.k8s.io/release/{version}/bin/{os}/{arch}/kubectl",
-     "checksum_url_template": "https://dl.k8s.io/release/{version}/bin/{os}/{arch}/kubectl.sha256",
-     "sha256": {},
-     "sha256_note": "unknown — the release downloads were not reachable where this lock was generated"},
+    _tool("kind", "v0.33.0", ("sigs.k8s.io/kind", "sigs.k8s.io/kind", "h1:AjvDv3vOygb/VKLVQW87lfktIBzkxR8Ump9DjxC8+Lk="),
+          "https://kind.sigs.k8s.io/dl/{version}/kind-{os}-{arch}", ".sha256sum"),
+    _tool("kubectl", "v1.34.4",
+          ("k8s.io/kubernetes", "k8s.io/kubernetes/cmd/kubectl", "h1:Yy6R4QB8C9kJPp25GFqEvX5XQwY5qzKeqD0Xx6oAcmk="),
+          "https://dl.k8s.io/release/{version}/bin/{os}/{arch}/kubectl", ".sha256"),
 ]
 
 HELM_RE = re.compile(r"helm repo (?P<repo>\S+) , chart (?P<chart>\S+), version (?P<version>\S+)")
