@@ -85,3 +85,18 @@ def test_every_source_failing_names_each_reason(monkeypatch):
         tools.ensure(KIND)
     message = str(err.value)
     assert "PATH: no kind" in message and "download: no network" in message and "build: Go is not installed" in message
+
+
+def test_the_collection_lock_pins_kind_and_kubectl():
+    from ansible_collections.aphex.platform.plugins.module_utils.upstream.lock import find_component, load_yaml
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.dirname(os.path.abspath(__file__)))))))
+    lock = load_yaml(os.path.join(root, "upstream", "lock.yml"))
+    kind, kubectl = find_component(lock, "kind"), find_component(lock, "kubectl")
+    assert (kind["version"], kubectl["version"]) == ("v0.33.0", "v1.34.4")
+    for tool in (kind, kubectl):
+        assert tool["go_sum"].startswith("h1:") and "{version}" in tool["url_template"]
+        assert tool["checksum_url_template"].startswith(tool["url_template"])
+    with pytest.raises(Exception, match="unknown upstream component 'kindx'"):
+        find_component(lock, "kindx")
