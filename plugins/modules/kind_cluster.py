@@ -304,7 +304,7 @@ class Engine:
             detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
             problems.append(f"{name} is installed ({path}) but its daemon does not answer{where}: {detail[0]}")
         raise KindError("kind needs a running container engine: " + "; ".join(problems)
-                        + ". Start it (for example `sudo systemctl start docker`) or point DOCKER_HOST at it")
+                        + " (start it, for example `sudo systemctl start docker`, or point DOCKER_HOST at it)")
 
     def _run(self, cmd: list, stdin: str | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=getattr(self, "env", None),
