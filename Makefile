@@ -99,7 +99,7 @@ molecule: toolchain
 	done
 
 # The kind provider on a real kind cluster (molecule/kind), inside a private test session: its own dockerd, the
-# offline node image (built once, ~25 min cold, cached by version in ~/.cache/aphex-platform/kind) and a local
+# offline node image (built once, ~28 min cold, cached by version in ~/.cache/aphex-platform/kind) and a local
 # registry (hack/kind/session). The session is stopped and the host restored whatever happens. Without root or the
 # Debian packages the scenario is reported as skipped, and with APHEX_REQUIRE_ALL_TESTS=1 (CI) that fails the stage.
 KIND_SESSION_DIR ?= $(CURDIR)/.cache/kind-session
