@@ -17,7 +17,7 @@ APHEX_UPSTREAM_MIRROR ?= $(wildcard $(abspath $(CURDIR)/../shared/upstream))
 export APHEX_UPSTREAM_MIRROR
 
 .PHONY: help setup toolchain cluster-up cluster-down bootstrap test test-unit sanity lint test-integration \
-	molecule collection-build clean
+	molecule test-kind collection-build clean
 
 help:
 	@echo "make bootstrap    build the platform on the local cluster (or the inventory's cluster)"
@@ -37,7 +37,10 @@ $(COLLECTIONS)/ansible_collections/aphex/platform:
 	mkdir -p $(dir $@)
 	ln -sfn $(CURDIR) $@
 
+# hack/kind/setup-host: the Debian packages of the kind test (docker.io, debootstrap, docker-registry, ...), installed
+# as root when missing; elsewhere it only names them.
 setup: $(VENV)/.installed $(COLLECTIONS)/ansible_collections/aphex/platform
+	@hack/kind/setup-host
 
 # Builds (first time, 10-25 min) or reuses the cached control-plane binaries, kubectl and helm.
 toolchain: setup
@@ -94,6 +97,27 @@ molecule: toolchain
 	  $(BIN)/molecule test -s $$scenario; \
 	  echo "molecule $$scenario passed in $$(( $$(date +%s) - start ))s"; \
 	done
+
+# The kind provider on a real kind cluster (molecule/kind), inside a private test session: its own dockerd, the
+# offline node image (built once, ~28 min cold, cached by version in ~/.cache/aphex-platform/kind) and a local
+# registry (hack/kind/session). The session is stopped and the host restored whatever happens. Without root or the
+# Debian packages the scenario is reported as skipped, and with APHEX_REQUIRE_ALL_TESTS=1 (CI) that fails the stage.
+KIND_SESSION_DIR ?= $(CURDIR)/.cache/kind-session
+test-kind: toolchain
+	@if ! why=$$($(BIN)/python hack/kind/session check); then \
+	  echo "molecule kind: SKIPPED: $$why"; \
+	  if [ "$${APHEX_REQUIRE_ALL_TESTS:-}" = 1 ]; then exit 1; fi; exit 0; \
+	fi; \
+	start=$$(date +%s); rc=0; \
+	$(BIN)/python hack/kind/session stop --dir $(KIND_SESSION_DIR) >/dev/null 2>&1 || true; \
+	if env_lines=$$($(BIN)/python hack/kind/session start --dir $(KIND_SESSION_DIR)); then \
+	  eval "$$env_lines"; step=$$(date +%s); echo "kind session (dockerd, node image, registry) ready in $$(( step - start ))s"; \
+	  $(BIN)/molecule test -s kind || rc=$$?; \
+	  echo "molecule kind: rc=$$rc in $$(( $$(date +%s) - step ))s"; \
+	else rc=1; fi; \
+	step=$$(date +%s); $(BIN)/python hack/kind/session stop --dir $(KIND_SESSION_DIR) || rc=$${rc/#0/1}; \
+	echo "kind session stopped, host restored in $$(( $$(date +%s) - step ))s; test-kind total $$(( $$(date +%s) - start ))s"; \
+	exit $$rc
 
 clean:
 	rm -rf .cache collections tests/output

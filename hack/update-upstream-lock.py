@@ -52,6 +52,28 @@ COMPONENTS = {
     "nvidia-device-plugin-chart": ("nvidia-device-plugin-helm-chart", "chart/nvidia-device-plugin", "helm_chart_dir"),
 }
 
+# Command-line tools the platform's roles run (not in the mirror): pinned here, rendered verbatim into the lock's
+# `tools` section. go_sum is the module hash (go.sum h1:, from sum.golang.org): it verifies a build from the Go
+# module proxy. sha256 maps "<os>-<arch>" to the official binary's checksum; a platform missing there is
+# verified against the publisher's checksum file (checksum_url) and reported as not pinned.
+UNKNOWN_SHA256 = "unknown — the release downloads were not reachable where this lock was generated"
+
+
+def _tool(name: str, version: str, go: tuple, url_template: str, checksum_suffix: str) -> dict:
+    go_module, go_package, go_sum = go
+    return {"name": name, "version": version, "kind": "binary", "go_module": go_module, "go_package": go_package,
+            "go_sum": go_sum, "url_template": url_template, "checksum_url_template": url_template + checksum_suffix,
+            "sha256": {}, "sha256_note": UNKNOWN_SHA256}
+
+
+TOOLS = [
+    _tool("kind", "v0.33.0", ("sigs.k8s.io/kind", "sigs.k8s.io/kind", "h1:AjvDv3vOygb/VKLVQW87lfktIBzkxR8Ump9DjxC8+Lk="),
+          "https://kind.sigs.k8s.io/dl/{version}/kind-{os}-{arch}", ".sha256sum"),
+    _tool("kubectl", "v1.34.4",
+          ("k8s.io/kubernetes", "k8s.io/kubernetes/cmd/kubectl", "h1:Yy6R4QB8C9kJPp25GFqEvX5XQwY5qzKeqD0Xx6oAcmk="),
+          "https://dl.k8s.io/release/{version}/bin/{os}/{arch}/kubectl", ".sha256"),
+]
+
 HELM_RE = re.compile(r"helm repo (?P<repo>\S+) , chart (?P<chart>\S+), version (?P<version>\S+)")
 APP_VERSION_RE = re.compile(r"appVersion (?P<app>[^)\s]+)")
 
@@ -180,7 +202,7 @@ def build_lock(mirror_lock: dict, mirror_lock_sha256: str) -> dict:
         if mirror_name not in by_name:
             raise LockError(f"{name}: mirror LOCK.yaml has no component {mirror_name!r}")
         components.append(build_component(name, by_name[mirror_name]))
-    return {"lock_version": 1, "mirror_lock_sha256": mirror_lock_sha256, "components": components}
+    return {"lock_version": 1, "mirror_lock_sha256": mirror_lock_sha256, "components": components, "tools": TOOLS}
 
 
 def _scalar(value) -> str:
@@ -216,6 +238,19 @@ def render(lock: dict) -> str:
         for item in comp["files"]:
             inner = ", ".join(f"{k}: {_scalar(v)}" for k, v in item.items())
             out.append(f"      - {{{inner}}}")
+    out.append("# Command-line tools (hack/update-upstream-lock.py TOOLS): go_sum verifies a build from the Go module")
+    out.append("# proxy; sha256[<os>-<arch>] the official download (else its checksum_url, reported as not pinned).")
+    out.append("tools:")
+    for tool in lock.get("tools", []):
+        out.append(f"  - name: {_scalar(tool['name'])}")
+        for key, value in tool.items():
+            if key == "name":
+                continue
+            if isinstance(value, dict):
+                out.append(f"    {key}:" + ("" if value else " {}"))
+                out.extend(f"      {k}: {_scalar(v)}" for k, v in sorted(value.items()))
+            else:
+                out.append(f"    {key}: {_scalar(value)}")
     return "\n".join(out) + "\n"
 
 

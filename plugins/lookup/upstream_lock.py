@@ -18,7 +18,9 @@ author:
   - aphex.platform maintainers (@aphex-platform)
 options:
   _terms:
-    description: Component names, for example V(argocd-install) or V(cert-manager-chart).
+    description:
+      - Component names, for example V(argocd-install) or V(cert-manager-chart).
+      - Or pinned tools (the lock's C(tools) section), for example V(kind) or V(kubectl).
     type: list
     elements: str
     required: true

@@ -70,10 +70,12 @@ def load_yaml(path: str) -> dict:
 
 
 def find_component(lock: dict, name: str) -> dict:
-    for comp in lock["components"]:
+    """An entry of the lock's `components` (artifacts) or `tools` (pinned command-line tools) by name."""
+    entries = list(lock["components"]) + list(lock.get("tools") or [])
+    for comp in entries:
         if comp.get("name") == name:
             return comp
-    known = ", ".join(sorted(c.get("name", "?") for c in lock["components"]))
+    known = ", ".join(sorted(c.get("name", "?") for c in entries))
     raise UpstreamError(f"unknown upstream component {name!r}; the lock has: {known}")
 
 
