@@ -1,0 +1,350 @@
+# Copyright (c) aphex.platform contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The repositories of an inventory (``aphex_organizations[].repositories``), normalised and validated at once
+so that a play stops before it creates anything when one of them is wrong.
+
+Inventory keys are the snake_case forms of the RepoBinding spec (``pipeline_name`` is ``spec.pipelineName``);
+each error names the inventory field, e.g. ``aphex_organizations[0].repositories[1].pipeline_name``. The checks are
+the ones that need no cluster; what needs the cluster (the organization is Ready, the pipeline name is not used by
+a binding outside the inventory, the template exists) is checked by ``aphex.platform.repobinding`` itself.
+"""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from ansible_collections.aphex.platform.plugins.module_utils.organization import naming
+from ansible_collections.aphex.platform.plugins.module_utils.organization.validation import (
+    DNS_LABEL_RE,
+    GITHUB_EVENTS,
+    STATES,
+    privileged_match,
+)
+
+ROOT = "aphex_organizations"
+REPOBINDING_API_VERSION = "aphex.io/v1alpha1"
+REPOBINDING_KIND = "RepoBinding"
+KNOWLEDGEBASE_KIND = "KnowledgeBase"
+DEFAULT_TEMPLATE_REF = "run-pipeline-v1"
+DEFAULT_BRANCHES = ("main",)
+
+# GitHub: owners are 1-39 alphanumerics or single hyphens, not at either end; repository names 1-100 of
+# [A-Za-z0-9._-], never "." or "..".
+GITHUB_OWNER_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+GITHUB_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+DNS_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# git check-ref-format, as §8.2 applies it to branch names.
+_BRANCH_FORBIDDEN = (" ", "~", "^", ":", "?", "*", "[", "\\", "..", "@{", "//")
+
+# inventory key -> RepoBinding spec key; the order is the order of the spec.
+SPEC_FIELDS = {
+    "repo_org": "repoOrg",
+    "repo_name": "repoName",
+    "pipeline_name": "pipelineName",
+    "template_ref": "templateRef",
+    "pipeline_spec": "pipelineSpec",
+    "catalog_pipeline": "catalogPipeline",
+    "branches": "branches",
+    "quotas": "quotas",
+    "limits": "limits",
+    "network": "network",
+}
+REPOSITORY_FIELDS = ("name", "state", "webhook_events", "knowledgebases") + tuple(SPEC_FIELDS)
+KNOWLEDGEBASE_FIELDS = ("name", "state", "display_name", "description", "branch", "paths", "repositories", "mcp")
+KNOWLEDGEBASE_MCP_FIELDS = ("image", "port", "replicas", "query_service_url")
+
+
+def branch_errors(branch, field: str) -> list[str]:
+    if not isinstance(branch, str) or not branch:
+        return [f"{field}: must be a non-empty branch name"]
+    bad = [token for token in _BRANCH_FORBIDDEN if token in branch]
+    if bad or branch[0] in "/." or branch[-1] in "/." or branch.endswith(".lock"):
+        return [f"{field}: '{branch}' is not a valid git branch name"]
+    return []
+
+
+def pipeline_name_errors(value, field: str) -> list[str]:
+    if not isinstance(value, str) or not value:
+        return [f"{field}: is required (the pipeline's namespace name)"]
+    if len(value) > 63 or not DNS_LABEL_RE.match(value):
+        return [f"{field}: '{value}' is not a DNS label (at most 63 lower-case letters, digits and '-', "
+                "starting and ending with a letter or digit)"]
+    entry = privileged_match(value)
+    if entry:
+        return [f"{field}: '{value}' is a privileged name (matches '{entry}')"]
+    if value.startswith("org-"):
+        return [f"{field}: '{value}' starts with 'org-', the prefix of organization namespaces"]
+    return []
+
+
+def pipeline_spec_errors(value, field: str) -> list[str]:
+    if not isinstance(value, str) or not value.strip():
+        return [f"{field}: must be the YAML text of a tekton.dev/v1 Pipeline"]
+    try:
+        doc = yaml.safe_load(value)
+    except yaml.YAMLError as exc:
+        return [f"{field}: is not valid YAML ({str(exc).splitlines()[0]})"]
+    if not isinstance(doc, dict):
+        return [f"{field}: must be a YAML mapping (a tekton.dev/v1 Pipeline)"]
+    if doc.get("apiVersion") != "tekton.dev/v1" or doc.get("kind") != "Pipeline":
+        return [f"{field}: must be apiVersion tekton.dev/v1, kind Pipeline "
+                f"(got {doc.get('apiVersion')!r}, {doc.get('kind')!r})"]
+    if not isinstance(doc.get("spec"), dict):
+        return [f"{field}: the Pipeline has no spec"]
+    return []
+
+
+def _string_list_errors(value, field: str, check) -> list[str]:
+    if not isinstance(value, list) or not value:
+        return [f"{field}: must be a non-empty list"]
+    errors = []
+    for index, item in enumerate(value):
+        errors.extend(check(item, f"{field}[{index}]"))
+    if len({str(item) for item in value}) != len(value):
+        errors.append(f"{field}: has duplicates")
+    return errors
+
+
+def _event_errors(event, field: str) -> list[str]:
+    if event not in GITHUB_EVENTS:
+        return [f"{field}: {event!r} is not a GitHub webhook event"]
+    return []
+
+
+def _unknown(raw: dict, allowed, where: str) -> list[str]:
+    return [f"{where}.{key}: unknown field (allowed: {', '.join(allowed)})"
+            for key in sorted(set(raw) - set(allowed), key=str)]
+
+
+def _mcp(raw, where: str) -> tuple[dict | None, list[str]]:
+    if raw is None:
+        return None, []
+    if not isinstance(raw, dict):
+        return None, [f"{where}: must be a mapping"]
+    errors = _unknown(raw, KNOWLEDGEBASE_MCP_FIELDS, where)
+    image, port = raw.get("image"), raw.get("port")
+    if not isinstance(image, str) or not image or any(c.isspace() for c in image):
+        errors.append(f"{where}.image: must be an image reference without whitespace")
+    if isinstance(port, bool) or not isinstance(port, int) or not 1024 <= port <= 65535:
+        errors.append(f"{where}.port: must be an integer from 1024 to 65535")
+    replicas = raw.get("replicas", 1)
+    if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1:
+        errors.append(f"{where}.replicas: must be an integer of at least 1")
+    url = raw.get("query_service_url")
+    if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
+        errors.append(f"{where}.query_service_url: must start with http:// or https://")
+    spec = {"image": image, "port": port, "replicas": replicas}
+    if url:
+        spec["queryServiceURL"] = url
+    return spec, errors
+
+
+def _knowledgebase(raw, where: str, repo: dict, state: str) -> tuple[dict, list[str]]:
+    if not isinstance(raw, dict):
+        return {}, [f"{where}: must be a mapping"]
+    errors = _unknown(raw, KNOWLEDGEBASE_FIELDS, where)
+    name = raw.get("name")
+    if not isinstance(name, str) or not DNS_LABEL_RE.match(name) or len(name) > 63 - len("mcp-server-"):
+        errors.append(f"{where}.name: must be a DNS label of at most 52 characters (the MCP server is "
+                      "mcp-server-<name>)")
+    display = raw.get("display_name")
+    if not isinstance(display, str) or not display.strip() or len(display) > 256:
+        errors.append(f"{where}.display_name: is required (1 to 256 characters)")
+    description = raw.get("description")
+    if description is not None and not isinstance(description, str):
+        errors.append(f"{where}.description: must be a string")
+    kb_state = raw.get("state", state)
+    if kb_state not in STATES:
+        errors.append(f"{where}.state: must be one of {', '.join(STATES)}")
+    if state == "absent":
+        kb_state = "absent"  # a knowledge base never outlives its repository
+    branch = raw.get("branch", repo["branches"][0] if repo.get("branches") else DEFAULT_BRANCHES[0])
+    errors.extend(branch_errors(branch, f"{where}.branch"))
+    paths = raw.get("paths", [".kiro/docs"])
+    errors.extend(_string_list_errors(paths, f"{where}.paths", _path_errors))
+    repositories = raw.get("repositories")
+    if repositories is None:
+        repositories = [{"url": repo["url"], "branch": branch, "paths": paths}]
+    elif not isinstance(repositories, list) or not repositories:
+        errors.append(f"{where}.repositories: must be a non-empty list of {{url, branch, paths}}")
+        repositories = []
+    else:
+        for index, item in enumerate(repositories):
+            here = f"{where}.repositories[{index}]"
+            if not isinstance(item, dict):
+                errors.append(f"{here}: must be a mapping")
+                continue
+            errors.extend(_unknown(item, ("url", "branch", "paths"), here))
+            url = item.get("url")
+            if not isinstance(url, str) or not re.match(r"^https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/?$", url):
+                errors.append(f"{here}.url: must be https://github.com/<owner>/<repository>")
+            if "branch" in item:
+                errors.extend(branch_errors(item["branch"], f"{here}.branch"))
+            if "paths" in item:
+                errors.extend(_string_list_errors(item["paths"], f"{here}.paths", _path_errors))
+    mcp, mcp_errors = _mcp(raw.get("mcp"), f"{where}.mcp")
+    errors.extend(mcp_errors)
+    spec = {"displayName": display, "repositories": repositories}
+    if description:
+        spec["description"] = description
+    if mcp is not None:
+        spec["mcp"] = mcp
+    return {"name": name, "namespace": repo["namespace"], "state": kb_state, "spec": spec}, errors
+
+
+def _path_errors(path, field: str) -> list[str]:
+    if not isinstance(path, str) or not path or ".." in path.split("/"):
+        return [f"{field}: must be a non-empty path inside the repository (no '..')"]
+    return []
+
+
+def _repository(raw: dict, where: str, org: dict, defaults: dict) -> tuple[dict, list[str]]:
+    errors = _unknown(raw, REPOSITORY_FIELDS, where)
+    org_name = org.get("name")
+    state = raw.get("state", defaults.get("state", "present"))
+    if state not in STATES:
+        errors.append(f"{where}.state: must be one of {', '.join(STATES)}")
+    if org.get("state") == "absent":
+        state = "absent"  # offboarding an organization offboards its repositories first
+    owner, repo_name = raw.get("repo_org"), raw.get("repo_name")
+    if not isinstance(owner, str) or not GITHUB_OWNER_RE.match(owner):
+        errors.append(f"{where}.repo_org: {owner!r} is not a GitHub user or organization name (1-39 letters, "
+                      "digits or single hyphens, not at either end)")
+    else:
+        allowed = org.get("github_owners")
+        if isinstance(allowed, list) and allowed and owner.lower() not in {str(a).lower() for a in allowed}:
+            errors.append(f"{where}.repo_org: '{owner}' is not in the organization's github_owners "
+                          f"({', '.join(map(str, allowed))})")
+    if not isinstance(repo_name, str) or not GITHUB_REPO_RE.match(repo_name) or repo_name in (".", ".."):
+        errors.append(f"{where}.repo_name: {repo_name!r} is not a GitHub repository name (1-100 letters, digits, "
+                      "'.', '_' or '-')")
+    pipeline = raw.get("pipeline_name")
+    errors.extend(pipeline_name_errors(pipeline, f"{where}.pipeline_name"))
+    name = raw.get("name", pipeline)
+    if "name" in raw and (not isinstance(name, str) or len(name) > 253 or not DNS_SUBDOMAIN_RE.match(name)):
+        errors.append(f"{where}.name: {name!r} is not a valid object name (DNS subdomain)")
+    template = raw.get("template_ref", defaults.get("template_ref", DEFAULT_TEMPLATE_REF))
+    if not isinstance(template, str) or not DNS_SUBDOMAIN_RE.match(template):
+        errors.append(f"{where}.template_ref: {template!r} is not a valid template name")
+    has_spec, has_catalog = raw.get("pipeline_spec") is not None, raw.get("catalog_pipeline") is not None
+    if has_spec and has_catalog:
+        errors.append(f"{where}.pipeline_spec: give either pipeline_spec or catalog_pipeline, not both")
+    elif has_spec:
+        errors.extend(pipeline_spec_errors(raw["pipeline_spec"], f"{where}.pipeline_spec"))
+    elif has_catalog:
+        if not isinstance(raw["catalog_pipeline"], str) or not DNS_SUBDOMAIN_RE.match(raw["catalog_pipeline"]):
+            errors.append(f"{where}.catalog_pipeline: {raw['catalog_pipeline']!r} is not a valid pipeline name")
+    elif state == "present":
+        errors.append(f"{where}.pipeline_spec: is required (or catalog_pipeline)")
+    branches = raw.get("branches", list(defaults.get("branches") or DEFAULT_BRANCHES))
+    errors.extend(_string_list_errors(branches, f"{where}.branches", branch_errors))
+    events = raw.get("webhook_events", org.get("events") or list(defaults.get("webhook_events") or ["push"]))
+    errors.extend(_string_list_errors(events, f"{where}.webhook_events", _event_errors))
+    for key in ("quotas", "limits", "network"):
+        if raw.get(key) is not None and not isinstance(raw[key], dict):
+            errors.append(f"{where}.{key}: must be a mapping")
+
+    spec = {"aphexOrg": org_name}
+    values = dict(raw, template_ref=template, branches=branches)
+    for key, spec_key in SPEC_FIELDS.items():
+        if values.get(key) is not None:
+            spec[spec_key] = values[key]
+    full_name = f"{owner}/{repo_name}"
+    repo = {
+        "org": org_name,
+        "name": name,
+        "namespace": naming.namespace_name(org_name) if isinstance(org_name, str) else None,
+        "state": state,
+        "full_name": full_name,
+        "url": f"https://github.com/{full_name}",
+        "pipeline_name": pipeline,
+        "branches": branches,
+        "webhook_events": events,
+        "spec": spec,
+        "where": where,
+    }
+    kbs = raw.get("knowledgebases", [])
+    repo["knowledgebases"] = []
+    if not isinstance(kbs, list):
+        errors.append(f"{where}.knowledgebases: must be a list")
+        kbs = []
+    for index, kb_raw in enumerate(kbs):
+        kb, kb_errors = _knowledgebase(kb_raw, f"{where}.knowledgebases[{index}]", repo, state)
+        errors.extend(kb_errors)
+        repo["knowledgebases"].append(kb)
+    return repo, errors
+
+
+def _matches(repo: dict, select: str) -> bool:
+    return select in (repo["name"], repo["pipeline_name"], repo["full_name"])
+
+
+def repository_specs(organizations, defaults: dict | None = None, org=None, repo=None, state=None) -> dict:
+    """Normalise and validate every repository of every organization.
+
+    Returns ``{"repositories": [...], "errors": [...], "inventory": {...}}``. ``repositories`` is filtered by
+    ``org`` (an organization name) and ``repo`` (a binding name, pipeline name or ``owner/name``); every
+    repository is still validated. ``state`` overrides every repository's state. ``inventory`` has the keys
+    ``repobindings`` and ``knowledgebases``: ``<namespace>/<name>`` of every object the inventory declares
+    (whatever the selection), which self-service leaves alone.
+    """
+    defaults = defaults or {}
+    if organizations is None:
+        organizations = []
+    if not isinstance(organizations, list):
+        return {"repositories": [], "errors": [f"{ROOT}: must be a list of organizations"], "inventory": []}
+    repos, errors = [], []
+    seen_pipelines, seen_bindings, seen_kbs = {}, {}, {}
+    for org_index, org_raw in enumerate(organizations):
+        if not isinstance(org_raw, dict):
+            continue  # the organization_specs filter reports it
+        raw_list = org_raw.get("repositories")
+        if raw_list is None:
+            continue
+        org_where = f"{ROOT}[{org_index}]"
+        if not isinstance(raw_list, list):
+            errors.append(f"{org_where}.repositories: must be a list of repositories")
+            continue
+        if not isinstance(org_raw.get("name"), str) or not DNS_LABEL_RE.match(org_raw.get("name") or ""):
+            errors.append(f"{org_where}.name: repositories need an organization with a valid name")
+            continue
+        for index, raw in enumerate(raw_list):
+            where = f"{org_where}.repositories[{index}]"
+            if not isinstance(raw, dict):
+                errors.append(f"{where}: must be a mapping")
+                continue
+            spec, repo_errors = _repository(raw, where, org_raw, defaults)
+            errors.extend(repo_errors)
+            if state:
+                spec["state"] = state
+                for kb in spec["knowledgebases"]:
+                    kb["state"] = state
+            pipeline = spec["pipeline_name"]
+            if isinstance(pipeline, str) and pipeline in seen_pipelines:
+                errors.append(f"{where}.pipeline_name: '{pipeline}' is already used by {seen_pipelines[pipeline]}")
+            elif isinstance(pipeline, str):
+                seen_pipelines[pipeline] = where
+            key = f"{spec['namespace']}/{spec['name']}"
+            if key in seen_bindings:
+                errors.append(f"{where}.name: RepoBinding '{key}' is already declared by {seen_bindings[key]}")
+            else:
+                seen_bindings[key] = where
+            for kb_index, kb in enumerate(spec["knowledgebases"]):
+                kb_key = f"{kb.get('namespace')}/{kb.get('name')}"
+                if kb_key in seen_kbs:
+                    errors.append(f"{where}.knowledgebases[{kb_index}].name: KnowledgeBase '{kb_key}' is already "
+                                  f"declared by {seen_kbs[kb_key]}")
+                else:
+                    seen_kbs[kb_key] = f"{where}.knowledgebases[{kb_index}]"
+            repos.append(spec)
+    inventory = {"repobindings": sorted(seen_bindings), "knowledgebases": sorted(seen_kbs)}
+    if org:
+        repos = [r for r in repos if r["org"] == org]
+    if repo:
+        repos = [r for r in repos if _matches(r, repo)]
+        if not repos:
+            errors.append(f"repo: '{repo}' is not a repository of {'organization ' + org if org else ROOT}")
+    return {"repositories": repos, "errors": errors, "inventory": inventory}
