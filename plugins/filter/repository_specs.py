@@ -69,6 +69,10 @@ _value:
       description: C(repobindings) and C(knowledgebases), the C(<namespace>/<name>) of every object the inventory
         declares, selected or not.
       type: dict
+    organizations_absent:
+      description: The selected organizations with C(state=absent); their repositories are offboarded with them.
+      type: list
+      elements: str
 """
 
 from ansible_collections.aphex.platform.plugins.module_utils.repository_inventory import repository_specs

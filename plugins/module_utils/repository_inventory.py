@@ -289,7 +289,8 @@ def repository_specs(organizations, defaults: dict | None = None, org=None, repo
     ``org`` (an organization name) and ``repo`` (a binding name, pipeline name or ``owner/name``); every
     repository is still validated. ``state`` overrides every repository's state. ``inventory`` has the keys
     ``repobindings`` and ``knowledgebases``: ``<namespace>/<name>`` of every object the inventory declares
-    (whatever the selection), which self-service leaves alone.
+    (whatever the selection), which self-service leaves alone. ``organizations_absent`` names the (selected)
+    organizations being offboarded, whose namespaces self-service empties first.
     """
     defaults = defaults or {}
     if organizations is None:
@@ -341,10 +342,47 @@ def repository_specs(organizations, defaults: dict | None = None, org=None, repo
                     seen_kbs[kb_key] = f"{where}.knowledgebases[{kb_index}]"
             repos.append(spec)
     inventory = {"repobindings": sorted(seen_bindings), "knowledgebases": sorted(seen_kbs)}
+    offboarded = [o["name"] for o in organizations if isinstance(o, dict) and o.get("state") == "absent"
+                  and isinstance(o.get("name"), str) and (not org or o["name"] == org)]
     if org:
         repos = [r for r in repos if r["org"] == org]
     if repo:
         repos = [r for r in repos if _matches(r, repo)]
         if not repos:
             errors.append(f"repo: '{repo}' is not a repository of {'organization ' + org if org else ROOT}")
-    return {"repositories": repos, "errors": errors, "inventory": inventory}
+    return {"repositories": repos, "errors": errors, "inventory": inventory, "organizations_absent": offboarded}
+
+
+def _org_of(obj: dict) -> str | None:
+    namespace = (obj.get("metadata") or {}).get("namespace") or ""
+    spec_org = (obj.get("spec") or {}).get("aphexOrg")
+    if isinstance(spec_org, str) and spec_org:
+        return spec_org
+    return namespace[len("org-"):] if namespace.startswith("org-") else None
+
+
+def discovered(resources, inventory: list | None = None, org=None, webhook_events=None) -> list[dict]:
+    """The objects of one kind (as ``kubernetes.core.k8s_info`` lists them) that self-service reconciles: those the
+    inventory does not declare (``inventory``: ``<namespace>/<name>`` keys), of organization ``org`` when given.
+
+    Each item: ``kind``, ``name``, ``namespace``, ``org`` (``spec.aphexOrg``, else the organization of an
+    ``org-<name>`` namespace) and, for a RepoBinding, ``full_name`` (``owner/name``) and ``webhook_events``.
+    Objects being deleted are left alone. Sorted by namespace and name, so runs are reproducible.
+    """
+    declared = set(inventory or [])
+    items = []
+    for obj in resources or []:
+        meta = obj.get("metadata") or {}
+        key = f"{meta.get('namespace')}/{meta.get('name')}"
+        if key in declared or meta.get("deletionTimestamp"):
+            continue
+        owner = _org_of(obj)
+        if org and owner != org:
+            continue
+        item = {"kind": obj.get("kind"), "name": meta.get("name"), "namespace": meta.get("namespace"), "org": owner}
+        if obj.get("kind") == REPOBINDING_KIND:
+            spec = obj.get("spec") or {}
+            item["full_name"] = f"{spec.get('repoOrg')}/{spec.get('repoName')}"
+            item["webhook_events"] = list(webhook_events or ["push"])
+        items.append(item)
+    return sorted(items, key=lambda item: (str(item["namespace"]), str(item["name"])))

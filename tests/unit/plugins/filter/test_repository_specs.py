@@ -71,6 +71,8 @@ def test_offboarding_an_organization_offboards_its_repositories_and_knowledgebas
     orgs[0]["state"] = "absent"
     result = repository_specs(orgs)
     assert {r["state"] for r in result["repositories"]} == {"absent"}
+    assert result["organizations_absent"] == ["acme"]
+    assert repository_specs(orgs, org="beta")["organizations_absent"] == []
     assert result["repositories"][1]["knowledgebases"][0]["state"] == "absent"
     assert {r["state"] for r in repository_specs(ORGS, state="absent")["repositories"]} == {"absent"}
 
@@ -164,3 +166,22 @@ def test_bad_input_is_reported_with_its_field(changes, message):
 ])
 def test_bad_structure(orgs, message):
     assert repository_specs(orgs)["errors"][0].startswith(message)
+
+
+def test_discovered_leaves_out_what_the_inventory_declares_other_orgs_and_deletions():
+    from ansible_collections.aphex.platform.plugins.filter.repository_discovered import FilterModule as Discovered
+
+    def binding(namespace, name, org, **meta):
+        return {"kind": "RepoBinding", "metadata": {"namespace": namespace, "name": name, **meta},
+                "spec": {"aphexOrg": org, "repoOrg": "acme-corp", "repoName": name}}
+
+    found = [binding("org-acme", "web", "acme"), binding("org-acme", "api", "acme"),
+             binding("org-beta", "tool", "beta"), binding("org-acme", "old", "acme", deletionTimestamp="x"),
+             {"kind": "KnowledgeBase", "metadata": {"namespace": "org-acme", "name": "docs"}, "spec": {}}]
+    discover = Discovered().filters()["repository_discovered"]
+    items = discover(found, inventory=["org-acme/web"], webhook_events=["push", "ping"])
+    assert [(i["namespace"], i["name"], i["org"]) for i in items] == [
+        ("org-acme", "api", "acme"), ("org-acme", "docs", "acme"), ("org-beta", "tool", "beta")]
+    assert items[0]["full_name"] == "acme-corp/api" and items[0]["webhook_events"] == ["push", "ping"]
+    assert "full_name" not in items[1]
+    assert [i["name"] for i in discover(found, inventory=[], org="beta")] == ["tool"]
