@@ -26,7 +26,8 @@ WEBHOOK_SECRET_SPEC = KeySpec(name=naming.WEBHOOK_SECRET_KEY, generator="hex", n
 
 
 def spec_from_params(params: dict) -> dict:
-    keys = ("name", "state", "display_name", "admin_users", "exposure", "domain", "events", "quotas", "ingress_host")
+    keys = ("name", "state", "display_name", "admin_users", "exposure", "domain", "events", "quotas", "ingress_host",
+            "github_owners")
     raw = {key: params.get(key) for key in keys}
     return normalize_organization({k: v for k, v in raw.items() if v is not None})
 

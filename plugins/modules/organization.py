@@ -99,6 +99,13 @@ options:
         C(requests.memory=4Gi), C(limits.cpu=4), C(limits.memory=8Gi), C(pods=20), C(services=10),
         C(persistentvolumeclaims=5), C(secrets=50), C(configmaps=50)).
     type: dict
+  github_owners:
+    description:
+      - GitHub users or organizations whose repositories the organization may bind (stored as
+        C(spec.githubOwners) of the C(Organization); M(aphex.platform.repobinding) checks C(repoOrg) against it).
+      - Leave unset to allow none (a repository binding then needs its own C(allowed_owners)).
+    type: list
+    elements: str
   cloudflare_tunnel_id:
     description: Id of the tunnel; a new id restarts the cloudflared pods so they pick up the new token.
     type: str
@@ -337,6 +344,7 @@ def argument_spec() -> dict:
         ingress_class_name={"type": "str", "default": "nginx"},
         events={"type": "list", "elements": "str", "default": list(naming.DEFAULT_EVENTS)},
         quotas={"type": "dict"},
+        github_owners={"type": "list", "elements": "str"},
         cloudflare_tunnel_id={"type": "str"},
         cloudflare_tunnel_token={"type": "str", "no_log": True},
         cloudflared_image={"type": "str", "default": naming.DEFAULT_CLOUDFLARED_IMAGE},

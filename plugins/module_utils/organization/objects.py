@@ -63,6 +63,8 @@ def organization_resource(spec: dict, settings: dict) -> dict:
     }
     if spec.get("domain"):
         org_spec["domain"] = spec["domain"]
+    if spec.get("github_owners") is not None:
+        org_spec["githubOwners"] = list(spec["github_owners"])
     return {
         "apiVersion": naming.ORG_API_VERSION,
         "kind": naming.ORG_KIND,

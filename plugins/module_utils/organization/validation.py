@@ -22,6 +22,8 @@ EMAIL_LOCAL_RE = re.compile(rf"^{_ATEXT}+(\.{_ATEXT}+)*$")
 HOST_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 QUANTITY_RE = re.compile(r"^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
 QUOTA_KEY_RE = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9._/]*[a-z0-9])?$")
+# GitHub logins (users and organizations): 1-39 alphanumerics or single hyphens, not at either end.
+GITHUB_OWNER_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 # Namespaces the platform itself uses (reference §7.2, plus the webhook-only entries and the platform layers).
@@ -61,7 +63,8 @@ GITHUB_EVENTS = frozenset((
 ))
 
 # Keys an entry of aphex_organizations may carry; anything else is a typo worth reporting.
-ORG_FIELDS = ("name", "display_name", "admin_users", "exposure", "domain", "ingress_host", "events", "quotas", "state")
+ORG_FIELDS = ("name", "display_name", "admin_users", "exposure", "domain", "ingress_host", "events", "quotas", "state",
+              "github_owners")
 STATES = ("present", "absent")
 MAX_NAME = 63 - len("org-")
 MAX_DISPLAY_NAME = 256
@@ -172,6 +175,30 @@ def quotas_errors(quotas, field: str) -> list[str]:
     return errors
 
 
+def github_owner_errors(value, field: str) -> list[str]:
+    if not isinstance(value, str) or not value:
+        return [f"{field}: is required (a non-empty string)"]
+    if not GITHUB_OWNER_RE.match(value):
+        return [f"{field}: '{value}' is not a GitHub user or organization name (1-39 letters, digits or single "
+                "hyphens, not starting or ending with a hyphen)"]
+    return []
+
+
+def github_owners_errors(owners, field: str) -> list[str]:
+    """The organization's allow-list of GitHub owners its repository bindings may name (optional)."""
+    if owners is None:
+        return []
+    if not isinstance(owners, list):
+        return [f"{field}: must be a list of GitHub user or organization names"]
+    errors = []
+    for index, owner in enumerate(owners):
+        item_errors = github_owner_errors(owner, f"{field}[{index}]")
+        errors.extend(item_errors)
+        if not item_errors and [o.lower() for o in owners if isinstance(o, str)].index(owner.lower()) != index:
+            errors.append(f"{field}[{index}]: '{owner}' is listed twice (GitHub names are case-insensitive)")
+    return errors
+
+
 def image_errors(image, field: str) -> list[str]:
     if not isinstance(image, str) or not image or any(c.isspace() for c in image):
         return [f"{field}: must be an image reference"]
@@ -239,6 +266,7 @@ def organization_errors(spec: dict, where: str | None = None) -> list[str]:
         errors.extend(hostname_errors(spec.get("ingress_host"), at("ingress_host")))
     errors.extend(events_errors(spec.get("events", list(naming.DEFAULT_EVENTS)), at("events")))
     errors.extend(quotas_errors(spec.get("quotas"), at("quotas")))
+    errors.extend(github_owners_errors(spec.get("github_owners"), at("github_owners")))
     return errors
 
 

@@ -105,7 +105,8 @@ def test_upstream_schema_is_a_subset_of_ours():
 def test_our_additions_are_the_documented_optional_fields():
     ours = version(load(OURS))["schema"]["openAPIV3Schema"]["properties"]
     ref = version(load(REFERENCE))["schema"]["openAPIV3Schema"]["properties"]
-    assert set(ours["spec"]["properties"]) - set(ref["spec"]["properties"]) == {"exposure", "domain", "events", "quotas"}
+    assert set(ours["spec"]["properties"]) - set(ref["spec"]["properties"]) == \
+        {"exposure", "domain", "events", "quotas", "githubOwners"}
     assert set(ours["status"]["properties"]) - set(ref["status"]["properties"]) == \
         {"conditions", "observedGeneration", "webhookSecretRef"}
     assert ours["spec"]["properties"]["exposure"]["enum"] == ["cloudflare", "ingress", "none"]
