@@ -21,8 +21,8 @@ from ansible_collections.aphex.platform.plugins.module_utils.organization.valida
     DNS_LABEL_RE,
     GITHUB_EVENTS,
     STATES,
-    privileged_match,
 )
+from ansible_collections.aphex.platform.plugins.module_utils.repobinding import validation as rb_validation
 
 ROOT = "aphex_organizations"
 REPOBINDING_API_VERSION = "aphex.io/v1alpha1"
@@ -31,13 +31,7 @@ KNOWLEDGEBASE_KIND = "KnowledgeBase"
 DEFAULT_TEMPLATE_REF = "run-pipeline-v1"
 DEFAULT_BRANCHES = ("main",)
 
-# GitHub: owners are 1-39 alphanumerics or single hyphens, not at either end; repository names 1-100 of
-# [A-Za-z0-9._-], never "." or "..".
-GITHUB_OWNER_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
-GITHUB_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 DNS_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-# git check-ref-format, as §8.2 applies it to branch names.
-_BRANCH_FORBIDDEN = (" ", "~", "^", ":", "?", "*", "[", "\\", "..", "@{", "//")
 
 # inventory key -> RepoBinding spec key; the order is the order of the spec.
 SPEC_FIELDS = {
@@ -52,49 +46,15 @@ SPEC_FIELDS = {
     "limits": "limits",
     "network": "network",
 }
+INVENTORY_FIELDS = {spec_key: key for key, spec_key in SPEC_FIELDS.items()}
 REPOSITORY_FIELDS = ("name", "state", "webhook_events", "knowledgebases") + tuple(SPEC_FIELDS)
 KNOWLEDGEBASE_FIELDS = ("name", "state", "display_name", "description", "branch", "paths", "repositories", "mcp")
 KNOWLEDGEBASE_MCP_FIELDS = ("image", "port", "replicas", "query_service_url")
 
 
 def branch_errors(branch, field: str) -> list[str]:
-    if not isinstance(branch, str) or not branch:
-        return [f"{field}: must be a non-empty branch name"]
-    bad = [token for token in _BRANCH_FORBIDDEN if token in branch]
-    if bad or branch[0] in "/." or branch[-1] in "/." or branch.endswith(".lock"):
-        return [f"{field}: '{branch}' is not a valid git branch name"]
-    return []
-
-
-def pipeline_name_errors(value, field: str) -> list[str]:
-    if not isinstance(value, str) or not value:
-        return [f"{field}: is required (the pipeline's namespace name)"]
-    if len(value) > 63 or not DNS_LABEL_RE.match(value):
-        return [f"{field}: '{value}' is not a DNS label (at most 63 lower-case letters, digits and '-', "
-                "starting and ending with a letter or digit)"]
-    entry = privileged_match(value)
-    if entry:
-        return [f"{field}: '{value}' is a privileged name (matches '{entry}')"]
-    if value.startswith("org-"):
-        return [f"{field}: '{value}' starts with 'org-', the prefix of organization namespaces"]
-    return []
-
-
-def pipeline_spec_errors(value, field: str) -> list[str]:
-    if not isinstance(value, str) or not value.strip():
-        return [f"{field}: must be the YAML text of a tekton.dev/v1 Pipeline"]
-    try:
-        doc = yaml.safe_load(value)
-    except yaml.YAMLError as exc:
-        return [f"{field}: is not valid YAML ({str(exc).splitlines()[0]})"]
-    if not isinstance(doc, dict):
-        return [f"{field}: must be a YAML mapping (a tekton.dev/v1 Pipeline)"]
-    if doc.get("apiVersion") != "tekton.dev/v1" or doc.get("kind") != "Pipeline":
-        return [f"{field}: must be apiVersion tekton.dev/v1, kind Pipeline "
-                f"(got {doc.get('apiVersion')!r}, {doc.get('kind')!r})"]
-    if not isinstance(doc.get("spec"), dict):
-        return [f"{field}: the Pipeline has no spec"]
-    return []
+    """One branch name (of a knowledge base), by the rules the RepoBinding's branches follow."""
+    return [error.replace(f"{field}[0]", field) for error in rb_validation.branch_errors([branch], field)]
 
 
 def _string_list_errors(value, field: str, check) -> list[str]:
@@ -201,7 +161,21 @@ def _path_errors(path, field: str) -> list[str]:
     return []
 
 
-def _repository(raw: dict, where: str, org: dict, defaults: dict) -> tuple[dict, list[str]]:
+def _spec_field(error: str, where: str, org_where: str) -> str:
+    """An error of the RepoBinding validator (``spec.pipelineName: ...``) named by its inventory field."""
+    path, sep, message = error.partition(": ")
+    if not path.startswith("spec.") or not sep:
+        return f"{where}: {error}"
+    key, dot, rest = path[len("spec."):].partition(".")
+    bracket = key.find("[")
+    if bracket > 0:
+        key, rest, dot = key[:bracket], key[bracket:] + (dot + rest if rest else ""), ""
+    if key == "aphexOrg":
+        return f"{org_where}.name: {message}"
+    return f"{where}.{INVENTORY_FIELDS.get(key, key)}{dot}{rest}: {message}"
+
+
+def _repository(raw: dict, where: str, org_where: str, org: dict, defaults: dict) -> tuple[dict, list[str]]:
     errors = _unknown(raw, REPOSITORY_FIELDS, where)
     org_name = org.get("name")
     state = raw.get("state", defaults.get("state", "present"))
@@ -209,49 +183,39 @@ def _repository(raw: dict, where: str, org: dict, defaults: dict) -> tuple[dict,
         errors.append(f"{where}.state: must be one of {', '.join(STATES)}")
     if org.get("state") == "absent":
         state = "absent"  # offboarding an organization offboards its repositories first
-    owner, repo_name = raw.get("repo_org"), raw.get("repo_name")
-    if not isinstance(owner, str) or not GITHUB_OWNER_RE.match(owner):
-        errors.append(f"{where}.repo_org: {owner!r} is not a GitHub user or organization name (1-39 letters, "
-                      "digits or single hyphens, not at either end)")
-    else:
-        allowed = org.get("github_owners")
-        if isinstance(allowed, list) and allowed and owner.lower() not in {str(a).lower() for a in allowed}:
-            errors.append(f"{where}.repo_org: '{owner}' is not in the organization's github_owners "
-                          f"({', '.join(map(str, allowed))})")
-    if not isinstance(repo_name, str) or not GITHUB_REPO_RE.match(repo_name) or repo_name in (".", ".."):
-        errors.append(f"{where}.repo_name: {repo_name!r} is not a GitHub repository name (1-100 letters, digits, "
-                      "'.', '_' or '-')")
-    pipeline = raw.get("pipeline_name")
-    errors.extend(pipeline_name_errors(pipeline, f"{where}.pipeline_name"))
+    owner, repo_name, pipeline = raw.get("repo_org"), raw.get("repo_name"), raw.get("pipeline_name")
     name = raw.get("name", pipeline)
-    if "name" in raw and (not isinstance(name, str) or len(name) > 253 or not DNS_SUBDOMAIN_RE.match(name)):
-        errors.append(f"{where}.name: {name!r} is not a valid object name (DNS subdomain)")
-    template = raw.get("template_ref", defaults.get("template_ref", DEFAULT_TEMPLATE_REF))
-    if not isinstance(template, str) or not DNS_SUBDOMAIN_RE.match(template):
-        errors.append(f"{where}.template_ref: {template!r} is not a valid template name")
-    has_spec, has_catalog = raw.get("pipeline_spec") is not None, raw.get("catalog_pipeline") is not None
-    if has_spec and has_catalog:
-        errors.append(f"{where}.pipeline_spec: give either pipeline_spec or catalog_pipeline, not both")
-    elif has_spec:
-        errors.extend(pipeline_spec_errors(raw["pipeline_spec"], f"{where}.pipeline_spec"))
-    elif has_catalog:
-        if not isinstance(raw["catalog_pipeline"], str) or not DNS_SUBDOMAIN_RE.match(raw["catalog_pipeline"]):
-            errors.append(f"{where}.catalog_pipeline: {raw['catalog_pipeline']!r} is not a valid pipeline name")
-    elif state == "present":
-        errors.append(f"{where}.pipeline_spec: is required (or catalog_pipeline)")
-    branches = raw.get("branches", list(defaults.get("branches") or DEFAULT_BRANCHES))
-    errors.extend(_string_list_errors(branches, f"{where}.branches", branch_errors))
-    events = raw.get("webhook_events", org.get("events") or list(defaults.get("webhook_events") or ["push"]))
-    errors.extend(_string_list_errors(events, f"{where}.webhook_events", _event_errors))
-    for key in ("quotas", "limits", "network"):
-        if raw.get(key) is not None and not isinstance(raw[key], dict):
-            errors.append(f"{where}.{key}: must be a mapping")
-
+    if "name" in raw and (not isinstance(name, str) or len(name) > 63 or not DNS_SUBDOMAIN_RE.match(name)):
+        errors.append(f"{where}.name: {name!r} is not a RepoBinding name (lower-case letters, digits, '-' and '.', "
+                      "at most 63)")
+    values = dict(raw)
+    values.setdefault("template_ref", defaults.get("template_ref", DEFAULT_TEMPLATE_REF))
+    values.setdefault("branches", list(defaults.get("branches") or DEFAULT_BRANCHES))
+    if isinstance(values.get("catalog_pipeline"), str):
+        values["catalog_pipeline"] = {"name": values["catalog_pipeline"]}
     spec = {"aphexOrg": org_name}
-    values = dict(raw, template_ref=template, branches=branches)
     for key, spec_key in SPEC_FIELDS.items():
         if values.get(key) is not None:
             spec[spec_key] = values[key]
+    if state == "present" or spec.get("pipelineSpec") is not None or spec.get("catalogPipeline") is not None:
+        errors.extend(_spec_field(error, where, org_where)
+                      for error in rb_validation.spec_errors(rb_validation.normalize_spec(spec)))
+    else:  # offboarding needs the names only
+        errors.extend(_spec_field(error, where, org_where) for error in
+                      rb_validation.github_owner_errors(owner, "spec.repoOrg")
+                      + rb_validation.github_repo_errors(repo_name, "spec.repoName")
+                      + rb_validation.pipeline_name_errors(pipeline, "spec.pipelineName"))
+    allowed = org.get("github_owners")
+    if state == "present" and isinstance(owner, str) and not rb_validation.github_owner_errors(owner, 'repo_org'):
+        if not isinstance(allowed, list) or not allowed:
+            errors.append(f"{where}.repo_org: organization '{org_name}' allows no GitHub owner (list '{owner}' in "
+                          f"{org_where}.github_owners)")
+        elif owner.lower() not in {str(a).lower() for a in allowed}:
+            errors.append(f"{where}.repo_org: '{owner}' is not in the organization's github_owners "
+                          f"({', '.join(map(str, allowed))})")
+    events = raw.get("webhook_events", org.get("events") or list(defaults.get("webhook_events") or ["push"]))
+    errors.extend(_string_list_errors(events, f"{where}.webhook_events", _event_errors))
+
     full_name = f"{owner}/{repo_name}"
     repo = {
         "org": org_name,
@@ -261,7 +225,7 @@ def _repository(raw: dict, where: str, org: dict, defaults: dict) -> tuple[dict,
         "full_name": full_name,
         "url": f"https://github.com/{full_name}",
         "pipeline_name": pipeline,
-        "branches": branches,
+        "branches": values["branches"],
         "webhook_events": events,
         "spec": spec,
         "where": where,
@@ -317,7 +281,7 @@ def repository_specs(organizations, defaults: dict | None = None, org=None, repo
             if not isinstance(raw, dict):
                 errors.append(f"{where}: must be a mapping")
                 continue
-            spec, repo_errors = _repository(raw, where, org_raw, defaults)
+            spec, repo_errors = _repository(raw, where, org_where, org_raw, defaults)
             errors.extend(repo_errors)
             if state:
                 spec["state"] = state

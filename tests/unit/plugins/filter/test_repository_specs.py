@@ -14,10 +14,16 @@ kind: Pipeline
 metadata:
   name: build
 spec:
-  tasks: []
+  tasks:
+    - name: hello
+      taskSpec:
+        steps:
+          - name: hello
+            image: busybox:1.36
+            script: echo hello
 """
 REPO = {"repo_org": "acme-corp", "repo_name": "web.site", "pipeline_name": "acme-web", "pipeline_spec": PIPELINE}
-ORGS = [{"name": "acme", "display_name": "Acme", "admin_users": ["a@acme.example"],
+ORGS = [{"name": "acme", "display_name": "Acme", "admin_users": ["a@acme.example"], "github_owners": ["acme-corp"],
          "repositories": [REPO, {"repo_org": "acme-corp", "repo_name": "api", "pipeline_name": "acme-api",
                                  "catalog_pipeline": "build-and-deploy", "branches": ["main", "release/1.x"],
                                  "knowledgebases": [{"name": "api-docs", "display_name": "API docs"}]}]},
@@ -48,7 +54,7 @@ def test_valid_inventory_is_normalised_to_repobinding_specs():
                            "pipelineName": "acme-web", "templateRef": "run-pipeline-v1", "pipelineSpec": PIPELINE,
                            "branches": ["main"]}
     assert web["full_name"] == "acme-corp/web.site" and web["webhook_events"] == ["push"]
-    assert api["spec"]["catalogPipeline"] == "build-and-deploy" and "pipelineSpec" not in api["spec"]
+    assert api["spec"]["catalogPipeline"] == {"name": "build-and-deploy"} and "pipelineSpec" not in api["spec"]
     assert api["knowledgebases"] == [{
         "name": "api-docs", "namespace": "org-acme", "state": "present",
         "spec": {"displayName": "API docs", "repositories": [
@@ -86,6 +92,10 @@ def test_github_owners_of_the_organization_are_enforced_case_insensitively():
     orgs = copy.deepcopy(ORGS)
     orgs[0]["github_owners"] = ["ACME-corp"]
     assert repository_specs(orgs)["errors"] == []
+    del orgs[0]["github_owners"]
+    assert repository_specs(orgs)["errors"][0] == (
+        "aphex_organizations[0].repositories[0].repo_org: organization 'acme' allows no GitHub owner (list "
+        "'acme-corp' in aphex_organizations[0].github_owners)")
     orgs[0]["github_owners"] = ["other"]
     assert repository_specs(orgs)["errors"][0] == (
         "aphex_organizations[0].repositories[0].repo_org: 'acme-corp' is not in the organization's github_owners "
@@ -107,22 +117,28 @@ BAD = [
     ({"pipeline_name": "kube-system"}, f"{F}.pipeline_name: 'kube-system' is a privileged name"),
     ({"pipeline_name": "argocd-apps"}, f"{F}.pipeline_name: 'argocd-apps' is a privileged name (matches 'argocd')"),
     ({"pipeline_name": "tekton-pipelines-x"}, f"{F}.pipeline_name:"),
-    ({"pipeline_name": "org-beta"}, f"{F}.pipeline_name: 'org-beta' starts with 'org-'"),
+    ({"pipeline_name": "org-beta"}, f"{F}.pipeline_name: 'org-beta' starts with the reserved prefix 'org-'"),
     ({"pipeline_name": "acme-web"}, f"{F}.pipeline_name: 'acme-web' is already used by "
                                     "aphex_organizations[0].repositories[0]"),
     ({"catalog_pipeline": None}, f"{F}.pipeline_spec: is required"),
-    ({"pipeline_spec": PIPELINE}, f"{F}.pipeline_spec: give either pipeline_spec or catalog_pipeline"),
+    ({"pipeline_spec": PIPELINE}, f"{F}.pipeline_spec: must be empty when catalogPipeline is set"),
     ({"catalog_pipeline": None, "pipeline_spec": "a: [b"}, f"{F}.pipeline_spec: is not valid YAML"),
     ({"catalog_pipeline": None, "pipeline_spec": "apiVersion: tekton.dev/v1beta1\nkind: Pipeline\nspec: {}"},
-     f"{F}.pipeline_spec: must be apiVersion tekton.dev/v1, kind Pipeline"),
+     f"{F}.pipeline_spec: apiVersion must be tekton.dev/v1"),
     ({"catalog_pipeline": None, "pipeline_spec": "apiVersion: tekton.dev/v1\nkind: Task\nspec: {}"},
-     f"{F}.pipeline_spec: must be apiVersion tekton.dev/v1, kind Pipeline"),
+     f"{F}.pipeline_spec: kind must be Pipeline"),
     ({"catalog_pipeline": None, "pipeline_spec": "apiVersion: tekton.dev/v1\nkind: Pipeline"},
-     f"{F}.pipeline_spec: the Pipeline has no spec"),
-    ({"catalog_pipeline": "Bad Name"}, f"{F}.catalog_pipeline:"),
+     f"{F}.pipeline_spec: spec must be a mapping"),
+    ({"catalog_pipeline": None, "pipeline_spec": "apiVersion: tekton.dev/v1\nkind: Pipeline\nspec: {tasks: []}"},
+     f"{F}.pipeline_spec.spec.tasks:"),
+    ({"catalog_pipeline": "Bad Name"}, f"{F}.catalog_pipeline.name:"),
+    ({"catalog_pipeline": {"name": "x", "namespace": "Bad"}}, f"{F}.catalog_pipeline.namespace:"),
+    ({"repo_name": "web.git"}, f"{F}.repo_name: 'web.git' must be the repository name without the '.git' suffix"),
+    ({"repo_org": "other"}, f"{F}.repo_org: 'other' is not in the organization's github_owners"),
+    ({"quotas": {"pods": "many"}}, f"{F}.quotas.pods:"),
     ({"template_ref": "Not Valid"}, f"{F}.template_ref:"),
     ({"branches": []}, f"{F}.branches: must be a non-empty list"),
-    ({"branches": ["main", "main"]}, f"{F}.branches: has duplicates"),
+    ({"branches": ["main", "main"]}, f"{F}.branches[1]: 'main' is listed twice"),
     ({"branches": ["feature..x"]}, f"{F}.branches[0]: 'feature..x' is not a valid git branch name"),
     ({"branches": ["x.lock"]}, f"{F}.branches[0]:"),
     ({"webhook_events": ["pushed"]}, f"{F}.webhook_events[0]: 'pushed' is not a GitHub webhook event"),
