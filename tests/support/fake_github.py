@@ -512,7 +512,7 @@ class FakeGitHub:
         header = request.headers.get("Authorization", "")
         if not header:
             raise ApiError(401, "Requires authentication")
-        scheme, _, token = header.partition(" ")
+        scheme, token = header.partition(" ")[::2]
         with self.state.lock:
             known = scheme.lower() in ("bearer", "token") and token in self.state.tokens
         if not known:

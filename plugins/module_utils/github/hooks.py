@@ -128,7 +128,7 @@ def plan_hook(state: str, desired: dict | None, hooks: list, url: str, rotate_se
     if len(mine) > 1:
         others = ", ".join(str(h.get("id")) for h in mine[1:])
         warnings = (f"{len(mine)} webhooks of this repository deliver to {url}; hook {view['id']} is managed, "
-                    f"the others ({others}) are left alone and deliver the same events again",)
+                    f"the others ({others}) are left alone",)
 
     hook_body = {}
     if view["events"] != wanted["events"]:

@@ -66,7 +66,7 @@ def cut(spec: dict) -> dict:
         if ref in done:
             continue
         done.add(ref)
-        _, _, section, name = ref.split("/", 3)
+        section, name = ref.split("/", 3)[2:]
         value = _strip(spec["components"][section][name])
         components.setdefault(section, {})[name] = value
         _refs(value, pending)

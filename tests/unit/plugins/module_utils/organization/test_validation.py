@@ -170,7 +170,7 @@ class TestOrganizationSpecs:
             "organizations[ArgoCD].name: 'ArgoCD' is not a DNS label (lower-case letters, digits and '-', starting and "
             "ending with a letter or digit)",
             "organizations[beta].admins: unknown field (allowed: name, display_name, admin_users, exposure, domain, "
-            "ingress_host, events, quotas, state)",
+            "ingress_host, events, quotas, state, github_owners)",
             "organizations[beta].admin_users[0]: 'nope' is not a valid e-mail address",
         ]
         assert [spec["name"] for spec in result["organizations"]] == ["acme", "ArgoCD", "beta"]

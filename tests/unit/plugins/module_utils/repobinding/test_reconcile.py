@@ -1,0 +1,185 @@
+# Copyright (c) aphex.platform contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""main() of aphex.platform.repobinding against the adapter's in-memory API server: converge, idempotence,
+check mode, changes after Ready, self-service, rejection with status Failed, offboarding."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ansible_collections.aphex.platform.tests.unit.plugins.module_utils.fake_k8s import unprocessable
+from ansible_collections.aphex.platform.tests.unit.plugins.module_utils.repobinding.support import (  # noqa: F401
+    SPEC,
+    cluster,
+    organization,
+    run,
+)
+
+ARGS = {"name": "payments", "spec": SPEC}
+OWNER = "platform.aphex/owner-kind=RepoBinding,platform.aphex/owner-name=payments,platform.aphex/owner-namespace=org-acme"
+
+
+def actions(result, action=None):
+    return sorted((o["kind"], o["name"]) for o in result["objects"] if action is None or o["action"] == action)
+
+
+def binding(cluster_):
+    return cluster_.object("aphex.io/v1alpha1", "RepoBinding", "payments", "org-acme")
+
+
+def test_check_mode_predicts_and_changes_nothing(cluster, run):
+    result = run(ARGS, check_mode=True, diff=True)
+    assert result["changed"] is True, result
+    assert {o["action"] for o in result["objects"]} == {"create"}
+    assert len(result["objects"]) == 21  # the RepoBinding, 19 objects, the status
+    assert result["status"]["phase"] == "Ready"
+    assert cluster.mutating_calls() == []
+    assert binding(cluster) is None
+
+
+def test_apply_then_apply_again_changes_nothing(cluster, run):
+    first = run(ARGS)
+    assert first["changed"] is True and first.get("failed") is not True, first
+    assert first["pipeline_namespace"] == "acme-payments"
+    assert first["webhook_url"] == "https://acme.hooks.example.com"
+    record = binding(cluster)
+    assert record["metadata"]["finalizers"] == ["platform.aphex/repobinding-finalizer"]
+    assert record["status"]["phase"] == "Ready"
+    assert record["status"]["webhookURL"] == "https://acme.hooks.example.com"
+    assert record["status"]["observedGeneration"] == record["metadata"]["generation"]
+    assert "webhookSecret" not in record["status"]
+    assert len(cluster.labelled(OWNER)) == 19
+    trigger = cluster.object("triggers.tekton.dev/v1beta1", "Trigger", "acme-payments-trigger", "org-acme")
+    assert trigger["metadata"]["labels"]["platform.aphex/organization"] == "acme"
+    assert '"acme-corp/payments"' in trigger["spec"]["interceptors"][0]["params"][0]["value"]
+    second = run(ARGS)
+    assert second["changed"] is False, [o for o in second["objects"] if o["action"] != "unchanged"]
+    check = run(ARGS, check_mode=True)
+    assert check["changed"] is False
+
+
+def test_a_spec_change_after_ready_changes_only_the_affected_objects(cluster, run):
+    run(ARGS)
+    result = run({**ARGS, "spec": {**SPEC, "branches": ["main", "release"]}})
+    assert actions(result, "update") == [("RepoBinding", "payments"), ("RepoBinding/status", "payments"),
+                                         ("Trigger", "acme-payments-trigger")]
+    assert actions(result, "create") == [] and actions(result, "delete") == []
+    result = run({**ARGS, "spec": {**SPEC, "branches": ["main", "release"], "quotas": {"pods": 40}}})
+    assert actions(result, "update") == [("RepoBinding", "payments"), ("RepoBinding/status", "payments"),
+                                         ("ResourceQuota", "pipeline-quota")]
+
+
+def test_switching_to_a_catalog_pipeline_deletes_the_own_pipeline(cluster, run):
+    run(ARGS)
+    cluster.put({"apiVersion": "tekton.dev/v1", "kind": "Pipeline",
+                 "metadata": {"name": "cdktf-deploy", "namespace": "pipeline-catalog"}, "spec": {"tasks": []}})
+    spec = {k: v for k, v in SPEC.items() if k != "pipelineSpec"}
+    result = run({**ARGS, "spec": {**spec, "catalogPipeline": {"name": "cdktf-deploy"}}})
+    assert actions(result, "delete") == [("Pipeline", "acme-payments")]
+    assert ("TriggerTemplate", "acme-payments-trigger-template") in actions(result, "update")
+    assert binding(cluster)["spec"]["pipelineSpec"] == ""
+
+
+def test_self_service_object_is_reconciled_to_ready(cluster, run):
+    cluster.put({"apiVersion": "aphex.io/v1alpha1", "kind": "RepoBinding",
+                 "metadata": {"name": "payments", "namespace": "org-acme"}, "spec": copy.deepcopy(SPEC)})
+    result = run({"name": "payments", "namespace": "org-acme"})
+    assert result.get("failed") is not True, result
+    assert binding(cluster)["status"]["phase"] == "Ready"
+    assert binding(cluster)["metadata"]["finalizers"] == ["platform.aphex/repobinding-finalizer"]
+    assert binding(cluster)["spec"] == SPEC  # the team's spec is not rewritten
+    assert run({"name": "payments", "namespace": "org-acme"})["changed"] is False
+
+
+def test_an_aphex_style_manifest_with_upstream_fields_only_is_accepted(cluster, run):
+    manifest = {"apiVersion": "aphex.io/v1alpha1", "kind": "RepoBinding",
+                "metadata": {"name": "payments", "namespace": "org-acme"},
+                "spec": {"aphexOrg": "acme", "repoOrg": "acme-corp", "repoName": "payments",
+                         "pipelineName": "acme-payments", "templateRef": "run-pipeline-v1",
+                         "pipelineSpec": "apiVersion: tekton.dev/v1\nkind: Pipeline\nmetadata:\n  name: tenant\n"
+                                         "spec:\n  tasks:\n    - name: build\n      taskRef:\n        name: build\n"}}
+    cluster.put(manifest)
+    result = run({"name": "payments", "namespace": "org-acme"})
+    assert result.get("failed") is not True, result
+    assert binding(cluster)["status"]["phase"] == "Ready"
+
+
+@pytest.mark.parametrize("spec, field", [
+    ({**SPEC, "pipelineName": "kube-system"}, "spec.pipelineName: 'kube-system' is a privileged name"),
+    ({**SPEC, "repoOrg": "evil-corp"}, "spec.repoOrg: 'evil-corp' is not an allowed GitHub owner"),
+    ({**SPEC, "aphexOrg": "ghost"}, "spec.aphexOrg: organization 'ghost' does not exist"),
+    ({**SPEC, "templateRef": "custom"}, "spec.templateRef: 'custom' is neither a built-in"),
+])
+def test_a_bad_object_gets_phase_failed_naming_the_field(cluster, run, spec, field):
+    namespace = "org-ghost" if spec["aphexOrg"] == "ghost" else "org-acme"
+    cluster.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    cluster.put({"apiVersion": "aphex.io/v1alpha1", "kind": "RepoBinding",
+                 "metadata": {"name": "payments", "namespace": namespace}, "spec": spec})
+    result = run({"name": "payments", "namespace": namespace})
+    assert result["failed"] is True and field in result["msg"], result["msg"]
+    record = cluster.object("aphex.io/v1alpha1", "RepoBinding", "payments", namespace)
+    assert record["status"]["phase"] == "Failed" and field in record["status"]["message"]
+    assert [c for c in cluster.mutating_calls() if c[0] != "status"] == []
+
+
+def test_the_organization_must_be_ready_and_nothing_changes_otherwise(cluster, run):
+    cluster.put(organization(phase="Provisioning"))
+    result = run(ARGS)
+    assert "spec.aphexOrg: organization 'acme' is not Ready (phase Provisioning)" in result["msg"]
+    assert cluster.mutating_calls() == []
+
+
+def test_the_api_server_schema_of_the_pipeline_is_checked_before_any_change(cluster, run):
+    cluster.fail_on[("create", "Pipeline", "acme-payments")] = unprocessable(
+        'Pipeline.tekton.dev "acme-payments" is invalid: spec.tasks[0].timeout: Invalid value: "soon"')
+    result = run(ARGS)
+    assert "spec.pipelineSpec: the API server rejects the Pipeline: " in result["msg"]
+    assert cluster.mutating_calls() == []
+
+
+def test_pipeline_name_is_immutable_and_not_shared(cluster, run):
+    run(ARGS)
+    before = copy.deepcopy(cluster.store)
+    result = run({**ARGS, "spec": {**SPEC, "pipelineName": "acme-payments2"}})
+    assert "spec.pipelineName: is immutable: this binding created pipeline 'acme-payments'" in result["msg"]
+    result = run({"name": "billing", "spec": SPEC})
+    assert "spec.pipelineName: 'acme-payments' is already used by RepoBinding org-acme/payments" in result["msg"]
+    assert {k: v for k, v in cluster.store.items() if k[1] != "RepoBinding"} == \
+        {k: v for k, v in before.items() if k[1] != "RepoBinding"}
+
+
+def test_a_binding_cannot_use_another_organization(cluster, run):
+    cluster.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "org-evil"}})
+    result = run({**ARGS, "namespace": "org-evil"})
+    assert "namespace: a RepoBinding for organization 'acme' must live in namespace org-acme" in result["msg"]
+
+
+def test_absent_leaves_nothing_labelled_for_the_binding(cluster, run):
+    run(ARGS)
+    cluster.put({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+                 "metadata": {"name": "payments-prod", "namespace": "argocd",
+                              "labels": {"platform.aphex/pipeline": "acme-payments"}}, "spec": {}})
+    cluster.calls.clear()
+    predicted = run({"name": "payments", "namespace": "org-acme", "state": "absent"}, check_mode=True)
+    assert predicted["changed"] is True and cluster.mutating_calls() == []
+    result = run({"name": "payments", "namespace": "org-acme", "state": "absent"})
+    assert result["changed"] is True, result
+    assert ("Application", "payments-prod") in actions(result, "delete")
+    assert ("Namespace", "acme-payments") in actions(result, "delete")
+    assert cluster.labelled(OWNER) == []
+    assert cluster.labelled("platform.aphex/pipeline=acme-payments") == []
+    assert binding(cluster) is None
+    assert run({"name": "payments", "namespace": "org-acme", "state": "absent"})["changed"] is False
+
+
+def test_a_deleted_self_service_binding_is_offboarded_by_the_next_run(cluster, run):
+    cluster.put({"apiVersion": "aphex.io/v1alpha1", "kind": "RepoBinding",
+                 "metadata": {"name": "payments", "namespace": "org-acme"}, "spec": copy.deepcopy(SPEC)})
+    run({"name": "payments", "namespace": "org-acme"})
+    binding(cluster)["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"  # Argo CD pruned it
+    result = run({"name": "payments", "namespace": "org-acme"})
+    assert result.get("failed") is not True, result
+    assert cluster.labelled(OWNER) == [] and binding(cluster) is None
