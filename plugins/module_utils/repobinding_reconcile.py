@@ -81,24 +81,28 @@ class Reconciler:
 
     # -- present ----------------------------------------------------------------------------------------
     def cluster_errors(self, spec: dict, parsed: dict | None) -> tuple:
-        """(errors, organization record) from what the cluster holds; reads only."""
+        """(errors, organization record) from what the cluster holds; reads only.
+
+        In check mode an organization that does not exist (or is not Ready) yet is a warning: an earlier step of
+        the same run (onboarding the organization) would create it."""
         platform_ns = self.params["platform_namespace"]
         errors = checks.binding_namespace_errors(spec, self.namespace, platform_ns)
         record = self.applier.get(org_naming.ORG_API_VERSION, org_naming.ORG_KIND, spec["aphexOrg"], platform_ns)
-        errors.extend(checks.organization_errors(spec["aphexOrg"], record, platform_ns))
+        org_errors = checks.organization_errors(spec["aphexOrg"], record, platform_ns)
+        if org_errors and self.module.check_mode:
+            for error in org_errors:
+                self.module.warn(f"{error}; predicting the binding as if an earlier step of this run onboarded it")
+        else:
+            errors.extend(org_errors)
         owners = checks.allowed_owners(record, self.params.get("allowed_owners"))
         if record is not None or self.params.get("allowed_owners") is not None:
             errors.extend(checks.repo_owner_errors(spec, owners))
-        own = self.owned("v1", "Namespace", naming.owner_selector(self.name, self.namespace))
-        pipeline_ns = self.applier.get("v1", "Namespace", spec["pipelineName"])
-        errors.extend(checks.ownership_errors(spec, self.name, self.namespace, own, pipeline_ns))
-        # Another binding's namespace found by its pipeline label (a namespace renamed by hand included).
-        for other in self.owned("v1", "Namespace", naming.pipeline_selector(spec["pipelineName"])):
-            labels = (other.get("metadata") or {}).get("labels") or {}
-            owner = (labels.get(naming.LABEL_OWNER_NAMESPACE), labels.get(naming.LABEL_OWNER_NAME))
-            if owner != (self.namespace, self.name) and other["metadata"]["name"] != spec["pipelineName"]:
-                errors.append(f"spec.pipelineName: '{spec['pipelineName']}' is already used by RepoBinding "
-                              f"{owner[0]}/{owner[1]}")
+        pipeline = spec["pipelineName"]
+        errors.extend(checks.ownership_errors(
+            spec, self.name, self.namespace,
+            own_namespaces=self.owned("v1", "Namespace", naming.owner_selector(self.name, self.namespace)),
+            same_pipeline=self.owned("v1", "Namespace", naming.pipeline_selector(pipeline)),
+            pipeline_namespace=self.applier.get("v1", "Namespace", pipeline)))
         org_ns = naming.org_namespace(spec["aphexOrg"])
         if spec["templateRef"] not in naming.BUILTIN_TEMPLATES:
             found = self.applier.get(naming.TRIGGERS_API_VERSION, "TriggerTemplate", spec["templateRef"], org_ns)
@@ -107,8 +111,9 @@ class Reconciler:
         if catalog:
             found = self.applier.get(naming.PIPELINE_API_VERSION, "Pipeline", catalog["name"], catalog["namespace"])
             errors.extend(checks.catalog_pipeline_errors(spec, found is not None))
-        elif parsed is not None and not errors:
-            # The API server's schema for tekton.dev/v1 Pipeline, before anything is applied.
+        elif parsed is not None and not errors and self.applier.get("v1", "Namespace", org_ns) is not None:
+            # The API server's schema for tekton.dev/v1 Pipeline, before anything is applied (in the organization's
+            # namespace, which exists unless check mode predicts a binding for an organization still to come).
             probe = {"apiVersion": naming.PIPELINE_API_VERSION, "kind": "Pipeline",
                      "metadata": {"name": spec["pipelineName"], "namespace": org_ns}, "spec": parsed["spec"]}
             message = self.applier.dry_run_create(probe)
@@ -116,23 +121,24 @@ class Reconciler:
                 errors.append(f"spec.pipelineSpec: the API server rejects the Pipeline: {message}")
         return errors, record
 
-    def ensure_binding(self, raw_spec: dict | None) -> None:
-        """The RepoBinding object itself: applied with the given spec, or (self-service) only our finalizer."""
+    def binding_object(self, raw_spec: dict | None) -> dict:
+        """The RepoBinding object to apply: with the given spec, or (self-service) only our finalizer."""
         meta = {"name": self.name, "namespace": self.namespace, "finalizers": [naming.FINALIZER]}
         obj = {"apiVersion": naming.API_VERSION, "kind": naming.KIND, "metadata": meta}
         if raw_spec is not None:
             meta["labels"] = {naming.LABEL_MANAGED_BY: FIELD_MANAGER}
             obj["spec"] = raw_spec
-        self.applier.apply(obj)
+        return obj
 
     def present(self, raw_spec: dict | None) -> dict:
         given = raw_spec is not None
         self.read_binding()
+        if self.current is not None and (self.current.get("metadata") or {}).get("deletionTimestamp"):
+            # Being deleted (e.g. pruned by Argo CD after the team removed it): offboard, whatever the spec says.
+            return self.absent(self.current.get("spec"))
         if not given:
             if self.current is None:
                 raise _fail([f"name: RepoBinding {self.namespace}/{self.name} does not exist (give spec to create it)"])
-            if (self.current.get("metadata") or {}).get("deletionTimestamp"):
-                return self.absent(self.current.get("spec"))
             raw_spec = copy.deepcopy(self.current.get("spec") or {})
             spec = checks.normalize_spec(raw_spec)
             errors = checks.spec_errors(spec)
@@ -152,9 +158,9 @@ class Reconciler:
         binding = objects.Binding(self.name, self.namespace, spec, self.params["argocd_namespace"])
         desired = objects.desired_objects(binding, parsed)
         try:
-            self.ensure_binding(raw_spec if given else None)
-            self.applier.expect_namespaces(desired)
-            self.applier.apply_all(desired)
+            record = self.binding_object(raw_spec if given else None)
+            self.applier.expect_namespaces([record] + desired)
+            self.applier.apply_all([record] + desired)
             existing = []
             selector = naming.owner_selector(self.name, self.namespace)
             for api_version, kind in plan.NAMESPACED_KINDS + plan.CLUSTER_KINDS:

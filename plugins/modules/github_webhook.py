@@ -116,18 +116,16 @@ options:
     default: true
   timeout:
     description:
-      - Seconds to wait for each answer from the API.
+      - How long, in seconds, one request to GitHub may take.
     type: float
     default: 30
   max_retries:
     description:
-      - How many times a request is retried after a rate limit (HTTP 429, or 403 with the rate limit used up), HTTP
-        5xx, a timeout or a connection error.
-      - Before each retry the task waits as long as GitHub asks (C(Retry-After) or the rate limit reset, up to 120
-        seconds), otherwise 0.5, 1, 2, 4, then 8 seconds.
-      - Creating a webhook is retried after a 5xx or a timeout only once a lookup has shown that the failed request
-        did not create it anyway.
-      - V(0) disables retries.
+      - Retries of one request that GitHub refused for its rate limit (HTTP 429, or 403 with the limit used up) or
+        that failed with HTTP 5xx, a timeout or a connection error; V(0) for none.
+      - The wait before a retry is what GitHub asks for (C(Retry-After), or until the rate limit resets), at most 120
+        seconds, else an exponential backoff from 0.5 to 8 seconds.
+      - A failed webhook creation is repeated only after a lookup shows it did not take effect.
     type: int
     default: 4
 notes:

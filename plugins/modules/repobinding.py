@@ -19,7 +19,7 @@ description:
     (before any API call) are the GitHub owner and repository names, C(pipelineName) (a DNS label, no
     platform namespace name or C(<name>-) prefix of one, no C(org-) or C(kube-) prefix), C(pipelineSpec) (one
     C(tekton.dev/v1) Pipeline, or its bare spec), the branches, quotas, limits and network settings. Checked
-    against the cluster, still before any change: C(aphexOrg) names an existing, C(Ready) Organization in
+    against the cluster, still before any change, C(aphexOrg) names an existing, C(Ready) Organization in
     O(platform_namespace); the owner is in the organization's allow-list (O(allowed_owners), else the
     Organization's C(spec.githubOwners); none means no owner is allowed); C(pipelineName) and C(aphexOrg) did not
     change since the binding was created and the pipeline namespace is not another binding's (found by label);
@@ -42,8 +42,8 @@ description:
   - Writes C(status) through the status subresource (phase, message, the organization's webhook URL,
     conditions, observed generation; never the webhook secret). A rejected binding that exists in the
     cluster gets phase C(Failed) and the message.
-  - Without O(spec) the module reconciles the RepoBinding object found in the cluster (self-service: a
-    team commits it, Argo CD applies it). It adds the finalizer C(platform.aphex/repobinding-finalizer), so a
+  - Without O(spec) the module reconciles the RepoBinding object found in the cluster (self-service, a
+    team commits it and Argo CD applies it). It adds the finalizer C(platform.aphex/repobinding-finalizer), so a
     deleted binding stays until the next run offboards it.
   - With O(state=absent), or for a binding being deleted, removes everything labelled for it (the Trigger
     and TriggerTemplate, Argo CD Applications labelled C(platform.aphex/pipeline=<pipelineName>), the

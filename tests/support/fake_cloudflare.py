@@ -45,7 +45,6 @@ import json
 import os
 import re
 import secrets
-import signal
 import sys
 import threading
 import time
@@ -54,9 +53,15 @@ from pathlib import Path
 
 import yaml
 from openapi_core import OpenAPI
-from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+try:
+    from ansible_collections.aphex.platform.tests.support import fake_http
+except ImportError:  # run as a script: python tests/support/<this file>
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import fake_http  # pylint: disable=import-error
+
+Route = fake_http.Route
 
 API_PREFIX = "/client/v4"
 ADMIN_PREFIX = "/__admin"
@@ -179,21 +184,6 @@ def load_openapi(schema_path: str) -> OpenAPI:
         )
     with path.open(encoding="utf-8") as handle:
         return OpenAPI.from_dict(corrected_spec(json.load(handle)))
-
-
-def describe_validation_error(exc: BaseException) -> str:
-    """One line per problem, including the JSON-schema details openapi-core nests in its exceptions."""
-    parts = [f"{type(exc).__name__}: {exc}"]
-    seen = {id(exc)}
-    cause = exc.__cause__ or exc.__context__
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        parts.append(f"{type(cause).__name__}: {cause}")
-        for schema_error in getattr(cause, "schema_errors", []) or []:
-            location = "/".join(str(p) for p in getattr(schema_error, "absolute_path", []))
-            parts.append(f"  at '{location}': {getattr(schema_error, 'message', schema_error)}")
-        cause = cause.__cause__ or cause.__context__
-    return "\n".join(parts)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -439,64 +429,21 @@ def _flag(value: str | None) -> bool | None:
     return value.lower() == "true"
 
 
-class Route:
-    def __init__(self, method: str, template: str, handler, permission: str | None, query: tuple[str, ...] = ()):
-        self.method = method
-        self.template = template
-        self.pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$")
-        self.handler = handler
-        self.permission = permission
-        self.query = set(query)
+class FakeCloudflare(fake_http.FakeServer):
+    """The server. Use as a context manager or call start()/stop(); ``url`` is the SDK's ``base_url``
+    (CLOUDFLARE_BASE_URL)."""
 
-
-class FakeCloudflare:
-    """The server. Use as a context manager or call start()/stop()."""
+    name = "fake_cloudflare"
+    api_prefix = API_PREFIX
+    admin_prefix = ADMIN_PREFIX
+    admin_errors = (TypeError, ValueError, KeyError, FakeCloudflareError)
 
     def __init__(self, seed: dict | None = None, host: str = "127.0.0.1", port: int = 0,
                  schema_path: str | os.PathLike | None = None):
+        super().__init__(host, port)
         self.openapi = load_openapi(str(schema_path or default_schema_path()))
         self.state = FakeState(seed)
-        self.host = host
-        self.port = port
-        self.requests: list[dict] = []
-        self.violations: list[dict] = []
-        self.faults: list[dict] = []
-        self._log_lock = threading.Lock()
-        self._server = None
-        self._thread = None
         self.routes = self._routes()
-
-    # -- lifecycle -----------------------------------------------------------------------------------
-    def start(self) -> "FakeCloudflare":
-        self._server = make_server(self.host, self.port, self.wsgi_app, threaded=True, request_handler=_QuietHandler)
-        self.port = self._server.server_port
-        # A short poll interval keeps stop() (and so every test's teardown) fast.
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="fake-cloudflare", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-            self._server = None
-
-    def __enter__(self) -> "FakeCloudflare":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def root_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def url(self) -> str:
-        """Base URL for the SDK (``base_url`` / CLOUDFLARE_BASE_URL)."""
-        return self.root_url + API_PREFIX
 
     # -- test helpers ----------------------------------------------------------------------------------
     def inject(self, status: int | None = None, count: int = 1, retry_after: float | None = None,
@@ -504,16 +451,7 @@ class FakeCloudflare:
         """Queue a fault for the next ``count`` matching API requests (a status, a delay, or both)."""
         if status is None and not delay:
             raise ValueError("inject: give a status, a delay, or both")
-        with self._log_lock:
-            self.faults.append({"status": status, "remaining": count, "retry_after": retry_after, "delay": delay,
-                                "method": method.upper() if method else None, "path_contains": path_contains})
-
-    def mutating_requests(self) -> list[dict]:
-        return [r for r in self.requests if r["method"] != "GET"]
-
-    def clear_log(self) -> None:
-        with self._log_lock:
-            self.requests.clear()
+        self._queue_fault({"status": status, "retry_after": retry_after, "delay": delay}, method, path_contains, count)
 
     def live_tunnels(self) -> list[dict]:
         with self.state.lock:
@@ -523,55 +461,15 @@ class FakeCloudflare:
         with self.state.lock:
             return [dict(r) for r in self.state.records.values()]
 
-    # -- WSGI ----------------------------------------------------------------------------------------
-    def wsgi_app(self, environ, start_response):
-        request = Request(environ)
-        if request.path.startswith(ADMIN_PREFIX):
-            response = self._admin(request)
-        elif request.path.startswith(API_PREFIX):
-            response = self._api(request)
-        else:
-            response = Response("not found\n", status=404, mimetype="text/plain")
-        return response(environ, start_response)
-
-    def _take_fault(self, method: str, path: str) -> dict | None:
-        with self._log_lock:
-            for fault in self.faults:
-                if fault["method"] and fault["method"] != method:
-                    continue
-                if fault["path_contains"] and fault["path_contains"] not in path:
-                    continue
-                fault["remaining"] -= 1
-                if fault["remaining"] <= 0:
-                    self.faults.remove(fault)
-                return dict(fault)
-        return None
-
-    def _record_violation(self, kind: str, request: Request, details: str) -> None:
-        with self._log_lock:
-            self.violations.append({"kind": kind, "method": request.method, "path": request.full_path.rstrip("?"),
-                                    "details": details})
-
     def _api(self, request: Request) -> Response:
         path = request.path[len(API_PREFIX):] or "/"
-        openapi_request = WerkzeugOpenAPIRequest(request)
-        request_errors = [describe_validation_error(e) for e in self.openapi.iter_request_errors(openapi_request)]
-        for details in request_errors:
-            self._record_violation("request", request, details)
-        body = None
-        if request.get_data():
-            try:
-                body = json.loads(request.get_data())
-            except ValueError:
-                body = request.get_data(as_text=True)
+        openapi_request, request_errors, body = self._validate_request(request)
         fault = self._take_fault(request.method, path)
         status, headers, payload = self._respond(request, path, body, request_errors, fault)
         response = Response(json.dumps(payload), status=status, mimetype="application/json", headers=headers)
-        for error in self.openapi.iter_response_errors(openapi_request, WerkzeugOpenAPIResponse(response)):
-            self._record_violation("response", request, describe_validation_error(error))
-        with self._log_lock:
-            self.requests.append({"method": request.method, "path": path, "query": request.args.to_dict(flat=True),
-                                  "body": body, "status": status, "fault": bool(fault and fault["status"])})
+        self._validate_response(openapi_request, request, response)
+        self._log_request({"method": request.method, "path": path, "query": request.args.to_dict(flat=True),
+                           "body": body, "status": status, "fault": bool(fault and fault["status"])})
         if fault and fault["delay"]:
             # A slow answer, not a slow start: the request has already taken effect, as it can with the real
             # API when the client gives up waiting.
@@ -609,14 +507,10 @@ class FakeCloudflare:
         return status, {}, payload
 
     def _match(self, method: str, path: str):
-        allowed = False
-        for route in self.routes:
-            found = route.pattern.match(path)
-            if found:
-                allowed = True
-                if route.method == method:
-                    return route, found.groupdict()
-        if allowed:
+        route, found = self.match_route(method, path)
+        if route is not None:
+            return route, found
+        if found:
             raise ApiError(405, 10405, f"Method {method} not allowed for {path}")
         raise ApiError(404, 7000, f"No route for that URI: {path}")
 
@@ -794,71 +688,25 @@ class FakeCloudflare:
         POST   /__admin/tunnels/<id>/connections    add a connection, as a running cloudflared would
         POST   /__admin/reset                       body: a seed (optional); also clears log, faults, violations
         """
-        sub = request.path[len(ADMIN_PREFIX):]
-        method = request.method
-        body = request.get_json(silent=True) if request.get_data() else None
-        try:
-            if sub == "/state" and method == "GET":
-                return _json_response(self.state.snapshot())
-            if sub in ("/requests", "/violations", "/faults"):
-                store = {"/requests": self.requests, "/violations": self.violations, "/faults": self.faults}[sub]
-                if method == "GET":
-                    with self._log_lock:
-                        return _json_response(list(store))
-                if method == "DELETE":
-                    with self._log_lock:
-                        count = len(store)
-                        store.clear()
-                    return _json_response({"cleared": count})
-                if method == "POST" and sub == "/faults":
-                    self.inject(**(body or {}))
-                    return _json_response({"queued": len(self.faults)}, status=201)
-            found = re.fullmatch(r"/tunnels/([^/]+)/connections", sub)
-            if found and method == "POST":
-                with self.state.lock:
-                    if found.group(1) not in self.state.tunnels:
-                        return _json_response({"error": "no such tunnel"}, status=404)
-                    connection = self.state.connect_tunnel(found.group(1), (body or {}).get("client_id"))
-                return _json_response(connection, status=201)
-            if sub == "/reset" and method == "POST":
-                self.state.load(body or {})
-                with self._log_lock:
-                    self.requests.clear()
-                    self.violations.clear()
-                    self.faults.clear()
-                return _json_response({"reset": True})
-        except (TypeError, ValueError, KeyError, FakeCloudflareError) as exc:
-            return _json_response({"error": f"{type(exc).__name__}: {exc}"}, status=400)
-        return _json_response({"error": f"no admin endpoint {method} {sub}"}, status=404)
+        return super()._admin(request)
+
+    def _admin_extra(self, sub: str, method: str, body):
+        found = re.fullmatch(r"/tunnels/([^/]+)/connections", sub)
+        if found and method == "POST":
+            with self.state.lock:
+                if found.group(1) not in self.state.tunnels:
+                    return fake_http.json_response({"error": "no such tunnel"}, status=404)
+                connection = self.state.connect_tunnel(found.group(1), (body or {}).get("client_id"))
+            return fake_http.json_response(connection, status=201)
+        return None
 
 
 def _envelope_error(code: int, message: str) -> dict:
     return {"success": False, "errors": [{"code": code, "message": message}], "messages": [], "result": None}
 
 
-def _json_response(data, status: int = 200) -> Response:
-    return Response(json.dumps(data, indent=1), status=status, mimetype="application/json")
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """Werkzeug logs every request to stderr; the fake keeps its own log instead."""
-
-    def log_request(self, *args, **kwargs):
-        pass
-
-    def log(self, *args, **kwargs):
-        pass
-
-
 # --------------------------------------------------------------------------------------------------
 # Standalone process
-
-def load_seed(path: str | None) -> dict:
-    if not path:
-        return {}
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle) or {}
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Stateful fake of the Cloudflare v4 API (schema-validated).")
@@ -869,22 +717,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--print-url", action="store_true", help="print the API base URL as the first stdout line")
     args = parser.parse_args(argv)
     try:
-        fake = FakeCloudflare(load_seed(args.seed), host=args.host, port=args.port, schema_path=args.schema)
+        fake = FakeCloudflare(fake_http.load_seed(args.seed), host=args.host, port=args.port, schema_path=args.schema)
     except (FakeCloudflareError, OSError, yaml.YAMLError) as exc:
         print(f"fake_cloudflare: {exc}", file=sys.stderr)
         return 2
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    fake.start()
-    if args.print_url:
-        print(fake.url, flush=True)
-    print(f"fake_cloudflare: serving {fake.url} (admin: {fake.root_url}{ADMIN_PREFIX}/state)", file=sys.stderr, flush=True)
-    stop.wait()
-    fake.stop()
-    if fake.violations:
-        print(f"fake_cloudflare: {len(fake.violations)} schema violation(s) recorded", file=sys.stderr)
-    return 0
+    return fake_http.serve_until_signalled(fake, args.print_url)
 
 
 if __name__ == "__main__":

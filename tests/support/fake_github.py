@@ -40,8 +40,6 @@ import datetime
 import functools
 import json
 import os
-import re
-import signal
 import sys
 import threading
 import time
@@ -50,9 +48,13 @@ from urllib.parse import urlencode
 
 import yaml
 from openapi_core import OpenAPI
-from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+try:
+    from ansible_collections.aphex.platform.tests.support import fake_http
+except ImportError:  # run as a script: python tests/support/<this file>
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import fake_http  # pylint: disable=import-error
 
 API_PREFIX = "/api/v3"
 ADMIN_PREFIX = "/__admin"
@@ -110,21 +112,6 @@ def load_openapi(schema_path: str) -> OpenAPI:
         raise FakeGitHubError(f"GitHub OpenAPI subset not found at {path}")
     with path.open(encoding="utf-8") as handle:
         return OpenAPI.from_dict(corrected_spec(json.load(handle)))
-
-
-def describe_validation_error(exc: BaseException) -> str:
-    """One line per problem, including the JSON-schema details openapi-core nests in its exceptions."""
-    parts = [f"{type(exc).__name__}: {exc}"]
-    seen = {id(exc)}
-    cause = exc.__cause__ or exc.__context__
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        parts.append(f"{type(cause).__name__}: {cause}")
-        for schema_error in getattr(cause, "schema_errors", []) or []:
-            location = "/".join(str(p) for p in getattr(schema_error, "absolute_path", []))
-            parts.append(f"  at '{location}': {getattr(schema_error, 'message', schema_error)}")
-        cause = cause.__cause__ or cause.__context__
-    return "\n".join(parts)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -329,139 +316,50 @@ class FakeState:
 # Server
 
 
-class Route:
-    def __init__(self, method: str, template: str, handler, admin: bool, query: tuple[str, ...] = ()):
-        self.method = method
-        self.template = template
-        self.pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$")
-        self.handler = handler
-        self.admin = admin
-        self.query = set(query)
+class FakeGitHub(fake_http.FakeServer):
+    """The server. Use as a context manager or call start()/stop(); ``url`` is the ``api_url``."""
 
-
-class FakeGitHub:
-    """The server. Use as a context manager or call start()/stop()."""
+    name = "fake_github"
+    api_prefix = API_PREFIX
+    admin_prefix = ADMIN_PREFIX
+    admin_errors = (TypeError, ValueError, KeyError, FakeGitHubError)
 
     def __init__(self, seed: dict | None = None, host: str = "127.0.0.1", port: int = 0,
                  schema_path: str | os.PathLike | None = None):
+        super().__init__(host, port)
         self.openapi = load_openapi(str(schema_path or SCHEMA_PATH))
         self.state = FakeState(seed)
-        self.host = host
-        self.port = port
-        self.requests: list[dict] = []
-        self.violations: list[dict] = []
-        self.faults: list[dict] = []
-        self._log_lock = threading.Lock()
-        self._server = None
-        self._thread = None
         self.routes = self._routes()
-
-    # -- lifecycle -------------------------------------------------------------------------------------
-    def start(self) -> "FakeGitHub":
-        self._server = make_server(self.host, self.port, self.wsgi_app, threaded=True, request_handler=_QuietHandler)
-        self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="fake-github", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-            self._server = None
-
-    def __enter__(self) -> "FakeGitHub":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def root_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def url(self) -> str:
-        """The ``api_url`` to give the module."""
-        return self.root_url + API_PREFIX
 
     # -- test helpers ------------------------------------------------------------------------------------
     def inject(self, status: int, count: int = 1, retry_after: float | None = None, rate_limit_reset: float | None = None,
                method: str | None = None, path_contains: str | None = None) -> None:
         """Queue a fault for the next ``count`` matching API requests. ``rate_limit_reset`` (seconds from now)
         makes it a primary rate limit answer (``x-ratelimit-remaining: 0``)."""
-        with self._log_lock:
-            self.faults.append({"status": status, "remaining": count, "retry_after": retry_after,
-                                "rate_limit_reset": rate_limit_reset, "method": method.upper() if method else None,
-                                "path_contains": path_contains})
-
-    def mutating_requests(self) -> list[dict]:
-        return [r for r in self.requests if r["method"] != "GET"]
-
-    def clear_log(self) -> None:
-        with self._log_lock:
-            self.requests.clear()
+        self._queue_fault({"status": status, "retry_after": retry_after, "rate_limit_reset": rate_limit_reset},
+                          method, path_contains, count)
 
     def hooks(self, full_name: str) -> list[dict]:
         """The repository's hooks as stored (secrets in clear, for assertions)."""
         with self.state.lock:
             return [copy.deepcopy(h) for h in self.state.repos[full_name.lower()]["hooks"].values()]
 
-    # -- WSGI ------------------------------------------------------------------------------------------
-    def wsgi_app(self, environ, start_response):
-        request = Request(environ)
-        if request.path.startswith(ADMIN_PREFIX):
-            response = self._admin(request)
-        elif request.path.startswith(API_PREFIX + "/"):
-            response = self._api(request)
-        else:
-            response = _json_response({"message": "Not Found", "documentation_url": DOCS, "status": "404"}, 404)
-        return response(environ, start_response)
-
-    def _take_fault(self, method: str, path: str) -> dict | None:
-        with self._log_lock:
-            for fault in self.faults:
-                if fault["method"] and fault["method"] != method:
-                    continue
-                if fault["path_contains"] and fault["path_contains"] not in path:
-                    continue
-                fault["remaining"] -= 1
-                if fault["remaining"] <= 0:
-                    self.faults.remove(fault)
-                return dict(fault)
-        return None
-
-    def _record_violation(self, kind: str, request: Request, details: str) -> None:
-        with self._log_lock:
-            self.violations.append({"kind": kind, "method": request.method, "path": request.full_path.rstrip("?"),
-                                    "details": details})
+    def _not_found(self, request: Request) -> Response:
+        return fake_http.json_response({"message": "Not Found", "documentation_url": DOCS, "status": "404"}, 404)
 
     def _api(self, request: Request) -> Response:
         path = request.path[len(API_PREFIX):]
-        openapi_request = WerkzeugOpenAPIRequest(request)
-        request_errors = [describe_validation_error(e) for e in self.openapi.iter_request_errors(openapi_request)]
-        for details in request_errors:
-            self._record_violation("request", request, details)
-        body = None
-        if request.get_data():
-            try:
-                body = json.loads(request.get_data())
-            except ValueError:
-                body = request.get_data(as_text=True)
+        openapi_request, request_errors, body = self._validate_request(request)
         fault = self._take_fault(request.method, path)
         status, headers, payload = self._respond(request, path, body, request_errors, fault)
         if payload is None:
             response = Response(status=status, headers=headers)
         else:
             response = Response(json.dumps(payload), status=status, mimetype="application/json", headers=headers)
-        for error in self.openapi.iter_response_errors(openapi_request, WerkzeugOpenAPIResponse(response)):
-            self._record_violation("response", request, describe_validation_error(error))
-        with self._log_lock:
-            self.requests.append({"method": request.method, "path": path, "query": request.args.to_dict(flat=True),
-                                  "body": body, "status": status, "fault": bool(fault),
-                                  "headers": {k: v for k, v in request.headers.items() if k.lower() != "authorization"}})
+        self._validate_response(openapi_request, request, response)
+        self._log_request({"method": request.method, "path": path, "query": request.args.to_dict(flat=True),
+                           "body": body, "status": status, "fault": bool(fault),
+                           "headers": {k: v for k, v in request.headers.items() if k.lower() != "authorization"}})
         return response
 
     def _respond(self, request: Request, path: str, body, request_errors: list[str], fault: dict | None):
@@ -475,7 +373,9 @@ class FakeGitHub:
             message = ("API rate limit exceeded" if fault["status"] in (403, 429) else "Server Error (injected)")
             return fault["status"], headers, {"message": message, "documentation_url": DOCS, "status": str(fault["status"])}
         try:
-            route, params = self._match(request.method, path)
+            route, params = self.match_route(request.method, path)
+            if route is None:
+                raise ApiError(404, "Not Found")  # GitHub answers an unsupported method with 404 too
             token = self._authenticate(request)
             if request_errors:
                 raise ApiError(400, "Request does not match the API description: " + request_errors[0].splitlines()[0])
@@ -484,7 +384,7 @@ class FakeGitHub:
                 raise ApiError(400, f"the fake does not implement query parameters {sorted(unsupported)}")
             with self.state.lock:
                 repo = self.state.repository(params["owner"], params["repo"])
-                if route.admin and not self.state.can_admin(token, repo):
+                if route.permission == "admin" and not self.state.can_admin(token, repo):
                     raise ApiError(404, "Not Found")  # GitHub hides what a token may not administer
                 return route.handler(request=request, repo=repo, params=params, body=body, token=token)
         except ApiError as exc:
@@ -492,18 +392,6 @@ class FakeGitHub:
             if exc.errors is not None:
                 payload["errors"] = exc.errors
             return exc.status, exc.headers, payload
-
-    def _match(self, method: str, path: str):
-        allowed = False
-        for route in self.routes:
-            found = route.pattern.match(path)
-            if found:
-                allowed = True
-                if route.method == method:
-                    return route, found.groupdict()
-        if allowed:
-            raise ApiError(404, "Not Found")  # GitHub answers an unsupported method with 404 too
-        raise ApiError(404, "Not Found")
 
     def _authenticate(self, request: Request) -> str:
         if not request.headers.get("User-Agent"):
@@ -520,7 +408,7 @@ class FakeGitHub:
         return token
 
     # -- routes ------------------------------------------------------------------------------------------
-    def _routes(self) -> list[Route]:
+    def _routes(self) -> list[fake_http.Route]:
         s = self.state
 
         def base():
@@ -574,78 +462,27 @@ class FakeGitHub:
         repo_path = "/repos/{owner}/{repo}"
         hook_path = repo_path + "/hooks/{hook_id}"
         return [
-            Route("GET", repo_path, get_repo, admin=False),
-            Route("GET", repo_path + "/hooks", list_hooks, admin=True, query=("per_page", "page")),
-            Route("POST", repo_path + "/hooks", create_hook, admin=True),
-            Route("GET", hook_path, get_hook, admin=True),
-            Route("PATCH", hook_path, patch_hook, admin=True),
-            Route("DELETE", hook_path, delete_hook, admin=True),
-            Route("GET", hook_path + "/config", get_config, admin=True),
-            Route("PATCH", hook_path + "/config", patch_config, admin=True),
+            fake_http.Route("GET", repo_path, get_repo, permission=None),
+            fake_http.Route("GET", repo_path + "/hooks", list_hooks, permission="admin", query=("per_page", "page")),
+            fake_http.Route("POST", repo_path + "/hooks", create_hook, permission="admin"),
+            fake_http.Route("GET", hook_path, get_hook, permission="admin"),
+            fake_http.Route("PATCH", hook_path, patch_hook, permission="admin"),
+            fake_http.Route("DELETE", hook_path, delete_hook, permission="admin"),
+            fake_http.Route("GET", hook_path + "/config", get_config, permission="admin"),
+            fake_http.Route("PATCH", hook_path + "/config", patch_config, permission="admin"),
         ]
 
-    # -- admin ---------------------------------------------------------------------------------------------
-    def _admin(self, request: Request) -> Response:
-        """Admin endpoints (not part of the API, not validated, not logged):
-
-        GET    /__admin/state        repositories and hooks (secrets in clear)
-        GET    /__admin/requests     the request log; DELETE clears it
-        GET    /__admin/violations   schema violations; DELETE clears them
-        POST   /__admin/faults       {"status": 502, "count": 1, "retry_after": 1, "method": "POST"}
-        POST   /__admin/reset        body: a seed (optional); also clears log, faults, violations
-        """
-        sub = request.path[len(ADMIN_PREFIX):]
-        method = request.method
-        body = request.get_json(silent=True) if request.get_data() else None
-        try:
-            if sub == "/state" and method == "GET":
-                return _json_response(self.state.snapshot())
-            if sub in ("/requests", "/violations") and method in ("GET", "DELETE"):
-                store = self.requests if sub == "/requests" else self.violations
-                with self._log_lock:
-                    if method == "GET":
-                        return _json_response(list(store))
-                    count = len(store)
-                    store.clear()
-                return _json_response({"cleared": count})
-            if sub == "/faults" and method == "POST":
-                self.inject(**(body or {}))
-                return _json_response({"queued": len(self.faults)}, status=201)
-            if sub == "/reset" and method == "POST":
-                self.state.load(body or {})
-                with self._log_lock:
-                    self.requests.clear()
-                    self.violations.clear()
-                    self.faults.clear()
-                return _json_response({"reset": True})
-        except (TypeError, ValueError, KeyError, FakeGitHubError) as exc:
-            return _json_response({"error": f"{type(exc).__name__}: {exc}"}, status=400)
-        return _json_response({"error": f"no admin endpoint {method} {sub}"}, status=404)
-
-
-def _json_response(data, status: int = 200) -> Response:
-    return Response(json.dumps(data, indent=1), status=status, mimetype="application/json")
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """Werkzeug logs every request to stderr; the fake keeps its own log instead."""
-
-    def log_request(self, *args, **kwargs):
-        pass
-
-    def log(self, *args, **kwargs):
-        pass
+    # Admin endpoints (fake_http.FakeServer._admin; not part of the API, not validated, not logged):
+    #   GET  /__admin/state       repositories and hooks (secrets in clear)
+    #   GET  /__admin/requests    the request log; DELETE clears it
+    #   GET  /__admin/violations  schema violations; DELETE clears them
+    #   GET  /__admin/faults      queued faults; DELETE clears them
+    #   POST /__admin/faults      {"status": 502, "count": 1, "retry_after": 1, "method": "POST"}
+    #   POST /__admin/reset       body: a seed (optional); also clears log, faults, violations
 
 
 # --------------------------------------------------------------------------------------------------
 # Standalone process
-
-
-def load_seed(path: str | None) -> dict:
-    if not path:
-        return {}
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle) or {}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -656,22 +493,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--print-url", action="store_true", help="print the API base URL as the first stdout line")
     args = parser.parse_args(argv)
     try:
-        fake = FakeGitHub(load_seed(args.seed), host=args.host, port=args.port)
+        fake = FakeGitHub(fake_http.load_seed(args.seed), host=args.host, port=args.port)
     except (FakeGitHubError, OSError, yaml.YAMLError) as exc:
         print(f"fake_github: {exc}", file=sys.stderr)
         return 2
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    fake.start()
-    if args.print_url:
-        print(fake.url, flush=True)
-    print(f"fake_github: serving {fake.url} (admin: {fake.root_url}{ADMIN_PREFIX}/state)", file=sys.stderr, flush=True)
-    stop.wait()
-    fake.stop()
-    if fake.violations:
-        print(f"fake_github: {len(fake.violations)} schema violation(s) recorded", file=sys.stderr)
-    return 0
+    return fake_http.serve_until_signalled(fake, args.print_url)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import copy
 import pytest
 
 from ansible_collections.aphex.platform.tests.support.fake_github import DEFAULT_TOKEN, FakeGitHub
+from ansible_collections.aphex.platform.tests.support.fake_http import assert_no_violations
 
 REPO = "acme-corp/payments-api"
 HOOK_URL = "https://acme.hooks.example.com/"
@@ -32,11 +33,9 @@ DEFAULT_SEED = {
 
 @pytest.fixture
 def fake_github(request):
-    seed = getattr(request, "param", None) or DEFAULT_SEED
-    with FakeGitHub(copy.deepcopy(seed)) as fake:
+    with FakeGitHub(copy.deepcopy(getattr(request, "param", None) or DEFAULT_SEED)) as fake:
         yield fake
-        violations = "\n\n".join(f"{v['kind']} {v['method']} {v['path']}\n{v['details']}" for v in fake.violations)
-        assert not fake.violations, f"the fake GitHub API recorded schema violations:\n{violations}"
+    assert_no_violations(fake, "GitHub")
 
 
 @pytest.fixture

@@ -91,24 +91,23 @@ class _Failure:
 class GitHubApi:
     def __init__(self, token: str, api_url: str = DEFAULT_API_URL, validate_certs: bool = True,
                  timeout: float = 30.0, max_retries: int = 4, log=None):
-        self.token = token
+        self.token, self.validate_certs, self.timeout, self.max_retries = token, validate_certs, timeout, max_retries
         self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
-        self.validate_certs = validate_certs
-        self.timeout = timeout
-        self.max_retries = max_retries
         self._log = log or (lambda message: None)
 
     @classmethod
     def connect(cls, params: dict, log=None) -> "GitHubApi":
-        if not params.get("token"):
-            raise GitHubError("token: empty; set it, or GITHUB_TOKEN in the environment")
-        if params["max_retries"] < 0:
-            raise GitHubError("max_retries: must be 0 or more")
-        if params["timeout"] <= 0:
-            raise GitHubError("timeout: must be more than 0 seconds")
         api_url = params.get("api_url") or DEFAULT_API_URL
-        if urlsplit(api_url).scheme not in ("http", "https"):
-            raise GitHubError(f"api_url: {api_url!r} is not an http(s) URL")
+        problems = {
+            "token": "empty; set it, or GITHUB_TOKEN in the environment" if not params.get("token") else None,
+            "max_retries": "must be 0 or more" if params["max_retries"] < 0 else None,
+            "timeout": "must be more than 0 seconds" if params["timeout"] <= 0 else None,
+            "api_url": (f"{api_url!r} is not an http(s) URL"
+                        if urlsplit(api_url).scheme not in ("http", "https") else None),
+        }
+        for option, problem in problems.items():
+            if problem:
+                raise GitHubError(f"{option}: {problem}")
         return cls(params["token"], api_url, params["validate_certs"], params["timeout"], params["max_retries"], log)
 
     # -- one request ---------------------------------------------------------------------------------

@@ -14,23 +14,13 @@ TOKEN_PERMISSIONS_HINT = (
 
 
 class GitHubError(Exception):
-    """Anything that stops a GitHub task: bad input, an API error, an unreachable API."""
+    """Anything that stops a GitHub task: bad input, an API error, an unreachable API.
 
-    def __init__(self, msg: str, status: int | None = None, errors: list | None = None,
-                 exception: str | None = None):
+    ``status`` is GitHub's HTTP status when it answered; ``details`` the extra keys for fail_json
+    (``status``, ``github_errors``: the ``errors`` list of GitHub's answer), the empty ones left out.
+    """
+
+    def __init__(self, msg: str, status: int | None = None, errors: list | None = None):
         super().__init__(msg)
         self.status = status
-        self.errors = errors or []
-        self.exception = exception
-
-    @property
-    def details(self) -> dict:
-        """Extra keys for fail_json."""
-        details: dict = {}
-        if self.status is not None:
-            details["status"] = self.status
-        if self.errors:
-            details["github_errors"] = self.errors
-        if self.exception:
-            details["exception"] = self.exception
-        return details
+        self.details = {key: value for key, value in (("status", status), ("github_errors", errors)) if value}

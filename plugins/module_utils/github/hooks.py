@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ansible_collections.aphex.platform.plugins.module_utils.github.errors import GitHubError
+from ansible_collections.aphex.platform.plugins.module_utils.organization.validation import GITHUB_EVENTS
 
 CONTENT_TYPES = ("json", "form")
 DEFAULT_EVENTS = ("push",)
@@ -61,6 +62,9 @@ def desired_hook(params: dict) -> dict:
         events = list(DEFAULT_EVENTS)
     if not events or any(not isinstance(e, str) or not e.strip() for e in events):
         raise GitHubError("events: give at least one event name, e.g. [push]")
+    unknown = sorted({e.strip() for e in events} - GITHUB_EVENTS - {"*"})
+    if unknown:
+        raise GitHubError(f"events: {', '.join(unknown)} not GitHub webhook event names (or '*' for all)")
     content_type = params.get("content_type") or "json"
     if content_type not in CONTENT_TYPES:
         raise GitHubError(f"content_type: must be one of {', '.join(CONTENT_TYPES)}")

@@ -15,7 +15,10 @@ import copy
 import ipaddress
 import re
 
-import yaml
+try:
+    import yaml
+except ImportError:  # PyYAML ships with ansible-core; AnsibleK8SModule checks it before any of this runs
+    yaml = None
 
 from ansible_collections.aphex.platform.plugins.module_utils.organization.validation import (
     DNS_LABEL_RE,
@@ -424,11 +427,15 @@ def repo_owner_errors(spec: dict, owners: list | None, field: str = "spec.repoOr
     return []
 
 
-def ownership_errors(spec: dict, name: str, namespace: str, own_namespaces: list, pipeline_namespace: dict | None,
-                     field: str = "spec") -> list:
-    """``own_namespaces``: namespaces labelled for this binding; ``pipeline_namespace``: the namespace named
-    ``pipelineName`` if it exists. pipelineName and aphexOrg are immutable once created, and a pipeline
-    namespace belongs to one binding."""
+def ownership_errors(spec: dict, name: str, namespace: str, own_namespaces: list, same_pipeline: list,
+                     pipeline_namespace: dict | None, field: str = "spec") -> list:
+    """pipelineName and aphexOrg are immutable once created, and a pipeline belongs to one binding.
+
+    ``own_namespaces``: namespaces labelled for this binding (owner labels); ``same_pipeline``: namespaces
+    labelled for the pipeline ``pipelineName`` (label ``platform.aphex/pipeline``), whoever owns them;
+    ``pipeline_namespace``: the namespace named ``pipelineName``, if it exists. All found by label or by name,
+    never by scanning namespaces.
+    """
     errors = []
     pipeline = spec["pipelineName"]
     for existing in own_namespaces:
@@ -439,13 +446,14 @@ def ownership_errors(spec: dict, name: str, namespace: str, own_namespaces: list
         org = (meta.get("labels") or {}).get(naming.LABEL_REF_ORG)
         if org and org != spec["aphexOrg"]:
             errors.append(f"{field}.aphexOrg: is immutable: this binding was created for organization '{org}'")
-    if pipeline_namespace is not None and not own_namespaces:
+    for other in same_pipeline:
+        labels = (other.get("metadata") or {}).get("labels") or {}
+        owner = f"{labels.get(naming.LABEL_OWNER_NAMESPACE)}/{labels.get(naming.LABEL_OWNER_NAME)}"
+        if owner != f"{namespace}/{name}":
+            errors.append(f"{field}.pipelineName: '{pipeline}' is already used by RepoBinding {owner}")
+    if pipeline_namespace is not None:
         labels = (pipeline_namespace.get("metadata") or {}).get("labels") or {}
-        if labels.get(naming.LABEL_OWNER_KIND) == naming.KIND:
-            other = f"{labels.get(naming.LABEL_OWNER_NAMESPACE)}/{labels.get(naming.LABEL_OWNER_NAME)}"
-            if other != f"{namespace}/{name}":
-                errors.append(f"{field}.pipelineName: '{pipeline}' is already used by RepoBinding {other}")
-        else:
+        if labels.get(naming.LABEL_OWNER_KIND) != naming.KIND:
             errors.append(f"{field}.pipelineName: namespace '{pipeline}' already exists and does not belong to a "
                           "RepoBinding")
     return errors

@@ -23,6 +23,8 @@ import hmac
 BRANCH_REF_PREFIX = "refs/heads/"
 SIGNATURE_HEADER = "X-Hub-Signature-256"  # the interceptor prefers it over the legacy SHA-1 X-Hub-Signature
 SIGNATURE_PREFIX = "sha256="
+# CEL's own escape sequences; other control characters become \\uXXXX.
+_CEL_ESCAPES = {"\\": "\\\\", '"': '\\"', "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def cel_string(value: str) -> str:
@@ -35,18 +37,8 @@ def cel_string(value: str) -> str:
         raise TypeError(f"expected a string, got {type(value).__name__}")
     out = []
     for char in value:
-        if char == "\\":
-            out.append("\\\\")
-        elif char == '"':
-            out.append('\\"')
-        elif char == "'":
-            out.append("\\'")
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\r":
-            out.append("\\r")
-        elif char == "\t":
-            out.append("\\t")
+        if char in _CEL_ESCAPES:
+            out.append(_CEL_ESCAPES[char])
         elif ord(char) < 0x20 or ord(char) == 0x7F:
             out.append(f"\\u{ord(char):04x}")
         else:

@@ -206,3 +206,29 @@ def test_connect_validates_its_options():
                              ({"timeout": 0}, "^timeout:"), ({"api_url": "ftp://x"}, "^api_url:")):
         with pytest.raises(GitHubError, match=message):
             GitHubApi.connect({**base, **changes})
+
+
+def test_standalone_process_serves_the_seed(tmp_path):
+    import json
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    import ansible_collections.aphex.platform.tests.support.fake_github as fake_module
+
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({"repositories": [{"full_name": REPO, "hooks": [
+        {"config": {"url": HOOK_URL, "content_type": "json", "secret": SECRET}, "events": ["push"]}]}]}))
+    process = subprocess.Popen([sys.executable, str(Path(fake_module.__file__)), "--print-url", "--seed", str(seed)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/api/v3")
+        hooks = GitHubApi(DEFAULT_TOKEN, url).list_hooks(REPO)
+        assert [h["config"]["secret"] for h in hooks] == ["********"]
+        with urllib.request.urlopen(url.replace("/api/v3", "/__admin/violations"), timeout=5) as answer:
+            assert json.loads(answer.read()) == []
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0

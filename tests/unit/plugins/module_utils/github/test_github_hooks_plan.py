@@ -44,7 +44,8 @@ def test_desired_hook_normalises():
 
 @pytest.mark.parametrize("changes, option", [
     ({"url": "ftp://x"}, "url"), ({"url": "acme.hooks.example.com"}, "url"), ({"url": ""}, "url"),
-    ({"events": []}, "events"), ({"events": [""]}, "events"), ({"content_type": "xml"}, "content_type"),
+    ({"events": []}, "events"), ({"events": [""]}, "events"), ({"events": ["push", "pushes"]}, "events"),
+    ({"content_type": "xml"}, "content_type"),
     ({"secret": ""}, "secret"),
 ])
 def test_desired_hook_names_the_bad_option(changes, option):

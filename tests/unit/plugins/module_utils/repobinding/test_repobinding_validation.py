@@ -116,7 +116,7 @@ def test_the_valid_call_of_the_table_has_no_error():
 def test_every_error_is_reported_at_once():
     spec = validation.normalize_spec({**SPEC, "repoOrg": "-x", "pipelineName": "default", "branches": ["a b"]})
     errors = validation.spec_errors(spec)
-    assert [e.split(":")[0] for e in errors] == ["spec.repoOrg", "spec.pipelineName", "spec.branches[0]"]
+    assert [e.split(":", maxsplit=1)[0] for e in errors] == ["spec.repoOrg", "spec.pipelineName", "spec.branches[0]"]
 
 
 def test_without_spec_the_namespace_is_needed():
@@ -179,19 +179,19 @@ def _ns(name, owner=("org-acme", "payments"), org="acme"):
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
 
 
-@pytest.mark.parametrize("own, existing, expected", [
-    ([], None, []),
-    ([_ns("acme-payments")], _ns("acme-payments"), []),
-    ([_ns("acme-old")], None, ["spec.pipelineName: is immutable: this binding created pipeline 'acme-old'"]),
-    ([_ns("acme-payments", org="other")], _ns("acme-payments", org="other"),
+@pytest.mark.parametrize("own, same, existing, expected", [
+    ([], [], None, []),
+    ([_ns("acme-payments")], [_ns("acme-payments")], _ns("acme-payments"), []),
+    ([_ns("acme-old")], [], None, ["spec.pipelineName: is immutable: this binding created pipeline 'acme-old'"]),
+    ([_ns("acme-payments", org="other")], [_ns("acme-payments", org="other")], _ns("acme-payments", org="other"),
      ["spec.aphexOrg: is immutable: this binding was created for organization 'other'"]),
-    ([], _ns("acme-payments", owner=("org-acme", "billing")),
+    ([], [_ns("acme-payments", owner=("org-acme", "billing"))], _ns("acme-payments", owner=("org-acme", "billing")),
      ["spec.pipelineName: 'acme-payments' is already used by RepoBinding org-acme/billing"]),
-    ([], _ns("acme-payments", owner=None),
+    ([], [], _ns("acme-payments", owner=None),
      ["spec.pipelineName: namespace 'acme-payments' already exists and does not belong to a RepoBinding"]),
 ])
-def test_pipeline_name_is_immutable_and_belongs_to_one_binding(own, existing, expected):
-    errors = validation.ownership_errors(SPEC_N, "payments", "org-acme", own, existing)
+def test_pipeline_name_is_immutable_and_belongs_to_one_binding(own, same, existing, expected):
+    errors = validation.ownership_errors(SPEC_N, "payments", "org-acme", own, same, existing)
     assert [e[:len(x)] for e, x in zip(errors, expected)] == expected and len(errors) == len(expected)
 
 
@@ -213,3 +213,25 @@ def test_a_binding_lives_in_its_organization_namespace():
     assert validation.binding_namespace_errors(SPEC_N, "org-evil", "platform-system") == [
         "namespace: a RepoBinding for organization 'acme' must live in namespace org-acme or platform-system, "
         "not org-evil"]
+
+
+# ---- the organization's allow-list (organization module option github_owners) ------------------------------
+def test_organization_github_owners_are_validated_and_stored():
+    from ansible_collections.aphex.platform.plugins.module_utils.organization import objects as org_objects
+    from ansible_collections.aphex.platform.plugins.module_utils.organization.validation import (
+        normalize_organization,
+        organization_errors,
+    )
+
+    base = {"name": "acme", "display_name": "Acme", "admin_users": ["a@acme.example"], "exposure": "none"}
+    spec = normalize_organization({**base, "github_owners": ["acme-corp", "ACME-corp", "-bad"]})
+    assert organization_errors(spec, "") == [
+        "github_owners[1]: 'ACME-corp' is listed twice (GitHub names are case-insensitive)",
+        "github_owners[2]: '-bad' is not a GitHub user or organization name (1-39 letters, digits or single "
+        "hyphens, not starting or ending with a hyphen)"]
+    good = normalize_organization({**base, "github_owners": ["acme-corp"]})
+    assert organization_errors(good, "") == []
+    record = org_objects.organization_resource(good, org_objects.effective_settings(None))
+    assert record["spec"]["githubOwners"] == ["acme-corp"]
+    assert "githubOwners" not in org_objects.organization_resource(normalize_organization(base),
+                                                                   org_objects.effective_settings(None))["spec"]

@@ -11,7 +11,7 @@ import copy
 import pytest
 
 from ansible_collections.aphex.platform.tests.unit.plugins.module_utils.fake_k8s import unprocessable
-from ansible_collections.aphex.platform.tests.unit.plugins.module_utils.repobinding.support import (  # noqa: F401
+from ansible_collections.aphex.platform.tests.unit.plugins.module_utils.repobinding.support import (  # noqa: F401 pylint: disable=unused-import
     SPEC,
     cluster,
     organization,
@@ -183,3 +183,29 @@ def test_a_deleted_self_service_binding_is_offboarded_by_the_next_run(cluster, r
     result = run({"name": "payments", "namespace": "org-acme"})
     assert result.get("failed") is not True, result
     assert cluster.labelled(OWNER) == [] and binding(cluster) is None
+
+
+def test_a_binding_being_deleted_is_offboarded_even_when_a_spec_is_given(cluster, run):
+    run(ARGS)
+    binding(cluster)["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    result = run(ARGS)
+    assert result.get("failed") is not True, result
+    assert ("Namespace", "acme-payments") in actions(result, "delete")
+    assert cluster.labelled(OWNER) == [] and binding(cluster) is None
+
+
+def test_self_service_needs_the_object(run):
+    result = run({"name": "payments", "namespace": "org-acme"})
+    assert "name: RepoBinding org-acme/payments does not exist (give spec to create it)" in result["msg"]
+
+
+def test_check_mode_predicts_a_binding_for_an_organization_still_to_come(cluster, run):
+    del cluster.store[cluster.key("aphex.io/v1alpha1", "Organization", "acme", "platform-system")]
+    del cluster.store[cluster.key("v1", "Namespace", "org-acme")]
+    predicted = run({**ARGS, "allowed_owners": ["acme-corp"]}, check_mode=True)
+    assert predicted.get("failed") is not True, predicted
+    assert predicted["changed"] is True
+    assert {o["action"] for o in predicted["objects"]} == {"create"}
+    assert cluster.mutating_calls() == []
+    failed = run({**ARGS, "allowed_owners": ["acme-corp"]})
+    assert "spec.aphexOrg: organization 'acme' does not exist" in failed["msg"]
