@@ -14,20 +14,17 @@ from __future__ import annotations
 
 import re
 
-import yaml
-
 from ansible_collections.aphex.platform.plugins.module_utils.organization import naming
 from ansible_collections.aphex.platform.plugins.module_utils.organization.validation import (
     DNS_LABEL_RE,
     GITHUB_EVENTS,
     STATES,
 )
+from ansible_collections.aphex.platform.plugins.module_utils.knowledgebase import validation as kb_validation
 from ansible_collections.aphex.platform.plugins.module_utils.repobinding import validation as rb_validation
 
 ROOT = "aphex_organizations"
-REPOBINDING_API_VERSION = "aphex.io/v1alpha1"
 REPOBINDING_KIND = "RepoBinding"
-KNOWLEDGEBASE_KIND = "KnowledgeBase"
 DEFAULT_TEMPLATE_REF = "run-pipeline-v1"
 DEFAULT_BRANCHES = ("main",)
 
@@ -50,22 +47,9 @@ INVENTORY_FIELDS = {spec_key: key for key, spec_key in SPEC_FIELDS.items()}
 REPOSITORY_FIELDS = ("name", "state", "webhook_events", "knowledgebases") + tuple(SPEC_FIELDS)
 KNOWLEDGEBASE_FIELDS = ("name", "state", "display_name", "description", "branch", "paths", "repositories", "mcp")
 KNOWLEDGEBASE_MCP_FIELDS = ("image", "port", "replicas", "query_service_url")
-
-
-def branch_errors(branch, field: str) -> list[str]:
-    """One branch name (of a knowledge base), by the rules the RepoBinding's branches follow."""
-    return [error.replace(f"{field}[0]", field) for error in rb_validation.branch_errors([branch], field)]
-
-
-def _string_list_errors(value, field: str, check) -> list[str]:
-    if not isinstance(value, list) or not value:
-        return [f"{field}: must be a non-empty list"]
-    errors = []
-    for index, item in enumerate(value):
-        errors.extend(check(item, f"{field}[{index}]"))
-    if len({str(item) for item in value}) != len(value):
-        errors.append(f"{field}: has duplicates")
-    return errors
+KNOWLEDGEBASE_MCP_KEYS = {"query_service_url": "queryServiceURL"}
+# CRD key -> inventory key, for naming the fields of the KnowledgeBase validator's errors.
+KNOWLEDGEBASE_KEYS = {"displayName": "display_name", "queryServiceURL": "query_service_url"}
 
 
 def _event_errors(event, field: str) -> list[str]:
@@ -74,32 +58,32 @@ def _event_errors(event, field: str) -> list[str]:
     return []
 
 
+def _events_errors(events, field: str) -> list[str]:
+    if not isinstance(events, list) or not events:
+        return [f"{field}: must be a non-empty list of GitHub webhook events"]
+    errors = []
+    for index, event in enumerate(events):
+        errors.extend(_event_errors(event, f"{field}[{index}]"))
+    return errors
+
+
 def _unknown(raw: dict, allowed, where: str) -> list[str]:
     return [f"{where}.{key}: unknown field (allowed: {', '.join(allowed)})"
             for key in sorted(set(raw) - set(allowed), key=str)]
 
 
-def _mcp(raw, where: str) -> tuple[dict | None, list[str]]:
-    if raw is None:
-        return None, []
-    if not isinstance(raw, dict):
-        return None, [f"{where}: must be a mapping"]
-    errors = _unknown(raw, KNOWLEDGEBASE_MCP_FIELDS, where)
-    image, port = raw.get("image"), raw.get("port")
-    if not isinstance(image, str) or not image or any(c.isspace() for c in image):
-        errors.append(f"{where}.image: must be an image reference without whitespace")
-    if isinstance(port, bool) or not isinstance(port, int) or not 1024 <= port <= 65535:
-        errors.append(f"{where}.port: must be an integer from 1024 to 65535")
-    replicas = raw.get("replicas", 1)
-    if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1:
-        errors.append(f"{where}.replicas: must be an integer of at least 1")
-    url = raw.get("query_service_url")
-    if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
-        errors.append(f"{where}.query_service_url: must start with http:// or https://")
-    spec = {"image": image, "port": port, "replicas": replicas}
-    if url:
-        spec["queryServiceURL"] = url
-    return spec, errors
+def _kb_field(error: str, where: str, derived_repository: bool) -> str:
+    """An error of the KnowledgeBase validator (``spec.mcp.port: ...``) named by its inventory field."""
+    path, sep, message = error.partition(": ")
+    if not path.startswith("spec.") or not sep:
+        return f"{where}: {error}"
+    path = path[len("spec."):]
+    if derived_repository and path.startswith("repositories[0]"):
+        # The knowledge base tracks this repository: branch and paths are the entry's own keys.
+        path = path[len("repositories[0]"):].lstrip(".") or "repositories"
+    for crd, inventory in KNOWLEDGEBASE_KEYS.items():
+        path = re.sub(rf"(^|\.){crd}(?=$|[.\[])", rf"\g<1>{inventory}", path)
+    return f"{where}.{path}: {message}"
 
 
 def _knowledgebase(raw, where: str, repo: dict, state: str) -> tuple[dict, list[str]]:
@@ -107,58 +91,35 @@ def _knowledgebase(raw, where: str, repo: dict, state: str) -> tuple[dict, list[
         return {}, [f"{where}: must be a mapping"]
     errors = _unknown(raw, KNOWLEDGEBASE_FIELDS, where)
     name = raw.get("name")
-    if not isinstance(name, str) or not DNS_LABEL_RE.match(name) or len(name) > 63 - len("mcp-server-"):
-        errors.append(f"{where}.name: must be a DNS label of at most 52 characters (the MCP server is "
-                      "mcp-server-<name>)")
-    display = raw.get("display_name")
-    if not isinstance(display, str) or not display.strip() or len(display) > 256:
-        errors.append(f"{where}.display_name: is required (1 to 256 characters)")
-    description = raw.get("description")
-    if description is not None and not isinstance(description, str):
-        errors.append(f"{where}.description: must be a string")
+    errors.extend(kb_validation.name_errors(name, f"{where}.name"))
     kb_state = raw.get("state", state)
     if kb_state not in STATES:
         errors.append(f"{where}.state: must be one of {', '.join(STATES)}")
     if state == "absent":
         kb_state = "absent"  # a knowledge base never outlives its repository
-    branch = raw.get("branch", repo["branches"][0] if repo.get("branches") else DEFAULT_BRANCHES[0])
-    errors.extend(branch_errors(branch, f"{where}.branch"))
-    paths = raw.get("paths", [".kiro/docs"])
-    errors.extend(_string_list_errors(paths, f"{where}.paths", _path_errors))
-    repositories = raw.get("repositories")
-    if repositories is None:
-        repositories = [{"url": repo["url"], "branch": branch, "paths": paths}]
-    elif not isinstance(repositories, list) or not repositories:
-        errors.append(f"{where}.repositories: must be a non-empty list of {{url, branch, paths}}")
-        repositories = []
+    spec = {"displayName": raw.get("display_name")}
+    if raw.get("description") is not None:
+        spec["description"] = raw["description"]
+    derived = raw.get("repositories") is None
+    if derived:
+        entry = {"url": repo["url"], "branch": raw.get("branch", (repo.get("branches") or DEFAULT_BRANCHES)[0])}
+        if raw.get("paths") is not None:
+            entry["paths"] = raw["paths"]
+        spec["repositories"] = [entry]
     else:
-        for index, item in enumerate(repositories):
-            here = f"{where}.repositories[{index}]"
-            if not isinstance(item, dict):
-                errors.append(f"{here}: must be a mapping")
-                continue
-            errors.extend(_unknown(item, ("url", "branch", "paths"), here))
-            url = item.get("url")
-            if not isinstance(url, str) or not re.match(r"^https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/?$", url):
-                errors.append(f"{here}.url: must be https://github.com/<owner>/<repository>")
-            if "branch" in item:
-                errors.extend(branch_errors(item["branch"], f"{here}.branch"))
-            if "paths" in item:
-                errors.extend(_string_list_errors(item["paths"], f"{here}.paths", _path_errors))
-    mcp, mcp_errors = _mcp(raw.get("mcp"), f"{where}.mcp")
-    errors.extend(mcp_errors)
-    spec = {"displayName": display, "repositories": repositories}
-    if description:
-        spec["description"] = description
-    if mcp is not None:
+        spec["repositories"] = raw["repositories"]
+        for key in ("branch", "paths"):
+            if key in raw:
+                errors.append(f"{where}.{key}: give it inside each of repositories, not beside them")
+    mcp = raw.get("mcp")
+    if isinstance(mcp, dict):
+        errors.extend(_unknown(mcp, KNOWLEDGEBASE_MCP_FIELDS, f"{where}.mcp"))
+        spec["mcp"] = {KNOWLEDGEBASE_MCP_KEYS.get(key, key): value for key, value in mcp.items()}
+    elif mcp is not None:
         spec["mcp"] = mcp
+    if kb_state == "present":
+        errors.extend(_kb_field(error, where, derived) for error in kb_validation.spec_errors(spec))
     return {"name": name, "namespace": repo["namespace"], "state": kb_state, "spec": spec}, errors
-
-
-def _path_errors(path, field: str) -> list[str]:
-    if not isinstance(path, str) or not path or ".." in path.split("/"):
-        return [f"{field}: must be a non-empty path inside the repository (no '..')"]
-    return []
 
 
 def _spec_field(error: str, where: str, org_where: str) -> str:
@@ -214,7 +175,7 @@ def _repository(raw: dict, where: str, org_where: str, org: dict, defaults: dict
             errors.append(f"{where}.repo_org: '{owner}' is not in the organization's github_owners "
                           f"({', '.join(map(str, allowed))})")
     events = raw.get("webhook_events", org.get("events") or list(defaults.get("webhook_events") or ["push"]))
-    errors.extend(_string_list_errors(events, f"{where}.webhook_events", _event_errors))
+    errors.extend(_events_errors(events, f"{where}.webhook_events"))
 
     full_name = f"{owner}/{repo_name}"
     repo = {
@@ -260,7 +221,8 @@ def repository_specs(organizations, defaults: dict | None = None, org=None, repo
     if organizations is None:
         organizations = []
     if not isinstance(organizations, list):
-        return {"repositories": [], "errors": [f"{ROOT}: must be a list of organizations"], "inventory": []}
+        return {"repositories": [], "errors": [f"{ROOT}: must be a list of organizations"],
+                "inventory": {"repobindings": [], "knowledgebases": []}, "organizations_absent": []}
     repos, errors = [], []
     seen_pipelines, seen_bindings, seen_kbs = {}, {}, {}
     for org_index, org_raw in enumerate(organizations):

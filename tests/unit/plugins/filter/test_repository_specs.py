@@ -58,7 +58,7 @@ def test_valid_inventory_is_normalised_to_repobinding_specs():
     assert api["knowledgebases"] == [{
         "name": "api-docs", "namespace": "org-acme", "state": "present",
         "spec": {"displayName": "API docs", "repositories": [
-            {"url": "https://github.com/acme-corp/api", "branch": "main", "paths": [".kiro/docs"]}]}}]
+            {"url": "https://github.com/acme-corp/api", "branch": "main"}]}}]
     assert result["inventory"] == {"repobindings": ["org-acme/acme-api", "org-acme/acme-web"],
                                    "knowledgebases": ["org-acme/api-docs"]}
 
@@ -150,14 +150,22 @@ BAD = [
     ({"pipline_name": "typo"}, f"{F}.pipline_name: unknown field"),
     ({"knowledgebases": "docs"}, f"{F}.knowledgebases: must be a list"),
     ({"knowledgebases": [{"name": "Docs", "display_name": "d"}]}, f"{F}.knowledgebases[0].name:"),
-    ({"knowledgebases": [{"name": "docs"}]}, f"{F}.knowledgebases[0].display_name: is required"),
+    ({"knowledgebases": [{"name": "docs"}]}, f"{F}.knowledgebases[0].display_name: must be a non-empty string"),
     ({"knowledgebases": [{"name": "docs", "display_name": "d", "paths": ["../etc"]}]},
      f"{F}.knowledgebases[0].paths[0]:"),
     ({"knowledgebases": [{"name": "docs", "display_name": "d", "branch": "/x"}]}, f"{F}.knowledgebases[0].branch:"),
     ({"knowledgebases": [{"name": "docs", "display_name": "d", "repositories": [{"url": "http://x"}]}]},
      f"{F}.knowledgebases[0].repositories[0].url:"),
     ({"knowledgebases": [{"name": "docs", "display_name": "d", "mcp": {"image": "mcp:1", "port": 80}}]},
-     f"{F}.knowledgebases[0].mcp.port: must be an integer from 1024 to 65535"),
+     f"{F}.knowledgebases[0].mcp.port: 80 must be an integer from 1024 to 65535"),
+    ({"knowledgebases": [{"name": "docs", "display_name": "d",
+                          "mcp": {"image": "m:1", "port": 8080, "query_service_url": "ftp://x"}}]},
+     f"{F}.knowledgebases[0].mcp.query_service_url:"),
+    ({"knowledgebases": [{"name": "docs", "display_name": "d", "mcp": {"image": "m:1", "port": 8080, "cpu": 1}}]},
+     f"{F}.knowledgebases[0].mcp.cpu: unknown field"),
+    ({"knowledgebases": [{"name": "docs", "display_name": "d", "repositories": [{"url": "https://github.com/a/b"}],
+                          "branch": "main"}]}, f"{F}.knowledgebases[0].branch: give it inside each of repositories"),
+    ({"knowledgebases": [{"name": "docs", "display_name": "d", "paths": ["/etc"]}]}, f"{F}.knowledgebases[0].paths[0]:"),
     ({"knowledgebases": [{"name": "docs", "display_name": "d", "mcp": {"image": "a b", "port": 8080}}]},
      f"{F}.knowledgebases[0].mcp.image:"),
     ({"knowledgebases": [{"name": "docs", "display_name": "d", "mcp": {"image": "m:1", "port": 8080, "replicas": 0}}]},
