@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 name: repository_specs
-short_description: Normalise and validate every repository of an inventory at once
+short_description: The repositories nested under aphex_organizations, as RepoBinding specs, checked before any change
 version_added: 0.1.0
 description:
   - Reads the repositories nested under the organizations of C(aphex_organizations), applies defaults and validates
@@ -62,7 +62,7 @@ _value:
       type: list
       elements: dict
     errors:
-      description: One message per problem, each naming its field.
+      description: Every problem found, each message starting with its inventory field; empty when all are valid.
       type: list
       elements: str
     inventory:

@@ -17,8 +17,8 @@ import re
 from ansible_collections.aphex.platform.plugins.module_utils.organization import naming
 from ansible_collections.aphex.platform.plugins.module_utils.organization.validation import (
     DNS_LABEL_RE,
-    GITHUB_EVENTS,
     STATES,
+    events_errors,
 )
 from ansible_collections.aphex.platform.plugins.module_utils.knowledgebase import validation as kb_validation
 from ansible_collections.aphex.platform.plugins.module_utils.repobinding import validation as rb_validation
@@ -50,21 +50,6 @@ KNOWLEDGEBASE_MCP_FIELDS = ("image", "port", "replicas", "query_service_url")
 KNOWLEDGEBASE_MCP_KEYS = {"query_service_url": "queryServiceURL"}
 # CRD key -> inventory key, for naming the fields of the KnowledgeBase validator's errors.
 KNOWLEDGEBASE_KEYS = {"displayName": "display_name", "queryServiceURL": "query_service_url"}
-
-
-def _event_errors(event, field: str) -> list[str]:
-    if event not in GITHUB_EVENTS:
-        return [f"{field}: {event!r} is not a GitHub webhook event"]
-    return []
-
-
-def _events_errors(events, field: str) -> list[str]:
-    if not isinstance(events, list) or not events:
-        return [f"{field}: must be a non-empty list of GitHub webhook events"]
-    errors = []
-    for index, event in enumerate(events):
-        errors.extend(_event_errors(event, f"{field}[{index}]"))
-    return errors
 
 
 def _unknown(raw: dict, allowed, where: str) -> list[str]:
@@ -175,7 +160,7 @@ def _repository(raw: dict, where: str, org_where: str, org: dict, defaults: dict
             errors.append(f"{where}.repo_org: '{owner}' is not in the organization's github_owners "
                           f"({', '.join(map(str, allowed))})")
     events = raw.get("webhook_events", org.get("events") or list(defaults.get("webhook_events") or ["push"]))
-    errors.extend(_events_errors(events, f"{where}.webhook_events"))
+    errors.extend(events_errors(events, f"{where}.webhook_events"))
 
     full_name = f"{owner}/{repo_name}"
     repo = {

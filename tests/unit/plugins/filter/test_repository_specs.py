@@ -15,12 +15,12 @@ metadata:
   name: build
 spec:
   tasks:
-    - name: hello
+    - name: compile
       taskSpec:
         steps:
-          - name: hello
-            image: busybox:1.36
-            script: echo hello
+          - name: make
+            image: registry.example.com/ci/builder:1.4.2
+            script: make all
 """
 REPO = {"repo_org": "acme-corp", "repo_name": "web.site", "pipeline_name": "acme-web", "pipeline_spec": PIPELINE}
 ORGS = [{"name": "acme", "display_name": "Acme", "admin_users": ["a@acme.example"], "github_owners": ["acme-corp"],
