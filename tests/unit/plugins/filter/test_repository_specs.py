@@ -175,8 +175,10 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("changes, message", BAD, ids=[m.split(": ")[0].replace(F, "") + f"#{i}"
-                                                          for i, (_c, m) in enumerate(BAD)])
+BAD_IDS = [message.split(": ")[0].replace(F, "") + f"#{index}" for index, (_changes, message) in enumerate(BAD)]
+
+
+@pytest.mark.parametrize("changes, message", BAD, ids=BAD_IDS)
 def test_bad_input_is_reported_with_its_field(changes, message):
     errors = repository_specs(with_repo(**changes))["errors"]
     assert any(error.startswith(message) for error in errors), errors
