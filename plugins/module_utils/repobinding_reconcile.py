@@ -103,6 +103,12 @@ class Reconciler:
             own_namespaces=self.owned("v1", "Namespace", naming.owner_selector(self.name, self.namespace)),
             same_pipeline=self.owned("v1", "Namespace", naming.pipeline_selector(pipeline)),
             pipeline_namespace=self.applier.get("v1", "Namespace", pipeline)))
+        for api_version, kind, name, namespace in (
+                (naming.ARGOCD_API_VERSION, "AppProject", pipeline, self.params["argocd_namespace"]),
+                (naming.RBAC_API_VERSION, "ClusterRole", naming.cluster_role_name(pipeline), None),
+                (naming.RBAC_API_VERSION, "ClusterRoleBinding", naming.cluster_role_name(pipeline), None)):
+            errors.extend(checks.foreign_object_errors(self.applier.get(api_version, kind, name, namespace),
+                                                       self.name, self.namespace))
         org_ns = naming.org_namespace(spec["aphexOrg"])
         if spec["templateRef"] not in naming.BUILTIN_TEMPLATES:
             found = self.applier.get(naming.TRIGGERS_API_VERSION, "TriggerTemplate", spec["templateRef"], org_ns)
@@ -184,18 +190,17 @@ class Reconciler:
             self.read_binding()
         selector = naming.owner_selector(self.name, self.namespace)
         found = {key: self.owned(*key, selector) for key in plan.ALL_KINDS}
+        # Only pipelines this binding really owns (its namespaces, found by the owner labels): a spec may name
+        # another team's pipeline, and must not get that team's Applications deleted.
         pipelines = {ns["metadata"]["name"] for ns in found[plan.NAMESPACE]}
         ident = plan.identity(self.current) or (
             {"pipelineName": raw_spec.get("pipelineName")} if isinstance(raw_spec, dict) else None)
-        if ident and ident.get("pipelineName"):
-            pipelines.add(ident["pipelineName"])
-        # Applications labelled for the pipeline, whoever created them (a team's app-of-apps included).
+        # Applications labelled for an owned pipeline, whoever created them (a team's app-of-apps included).
         seen = {(a["metadata"].get("namespace"), a["metadata"]["name"]) for a in found[plan.APPLICATION]}
         for pipeline in sorted(pipelines):
             for app in self.owned(*plan.APPLICATION, naming.pipeline_selector(pipeline)):
                 if (app["metadata"].get("namespace"), app["metadata"]["name"]) not in seen:
                     found[plan.APPLICATION].append(app)
-        # Only namespaces that are this binding's (labelled for it) are deleted, never one found by name only.
         owned_namespaces = sorted(ns["metadata"]["name"] for ns in found[plan.NAMESPACE])
         self.applier.delete_all(plan.offboarding_refs(found, owned_namespaces),
                                 wait_timeout=self.params["wait_timeout"])

@@ -56,8 +56,10 @@ options:
   rotate_secret:
     description:
       - Send O(secret) to an existing webhook even if nothing else changed, and report a change.
-      - Set it when the secret has changed, for example to the C(changed) result of the task that rotated the
-        organization's webhook secret. Left V(true), every run reports a change.
+      - Set it when the secret has changed, for example when M(aphex.platform.organization) reports
+        C(webhook_secret_ref.action) V(rotated) or V(provided) in the same run. That signal exists only in the run
+        that changed the secret; if that run did not reach this task, run it once with V(true). Left V(true),
+        every run reports a change.
     type: bool
     default: false
   events:
@@ -157,12 +159,12 @@ EXAMPLES = r"""
   check_mode: true
   diff: true
 
-- name: Send the rotated secret
+- name: Send the secret again when the organization's secret changed in this run
   aphex.platform.github_webhook:
     repository: acme-corp/payments-api
-    url: https://acme.hooks.example.com/
+    url: "{{ org_result.webhook_url }}"
     secret: "{{ acme_webhook_secret }}"
-    rotate_secret: "{{ secret_result is changed }}"
+    rotate_secret: "{{ org_result.webhook_secret_ref.action in ['rotated', 'provided'] }}"
     token: "{{ github_token }}"
   delegate_to: localhost
 

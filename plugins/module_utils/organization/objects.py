@@ -106,7 +106,8 @@ def limit_range(org: str) -> dict:
     }
 
 
-def _netpol(org: str, name: str, pod_selector: dict, ingress=None, egress=None) -> dict:
+def network_policy(metadata: dict, pod_selector: dict, ingress=None, egress=None) -> dict:
+    """A NetworkPolicy whose policyTypes are the directions given (an empty list denies that direction)."""
     policy_types, spec = [], {"podSelector": pod_selector}
     if ingress is not None:
         policy_types.append("Ingress")
@@ -115,12 +116,11 @@ def _netpol(org: str, name: str, pod_selector: dict, ingress=None, egress=None) 
         policy_types.append("Egress")
         spec["egress"] = egress
     spec["policyTypes"] = policy_types
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": _meta(name, org, naming.namespace_name(org)),
-        "spec": spec,
-    }
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata, "spec": spec}
+
+
+def _netpol(org: str, name: str, pod_selector: dict, ingress=None, egress=None) -> dict:
+    return network_policy(_meta(name, org, naming.namespace_name(org)), pod_selector, ingress, egress)
 
 
 def _ns_selector(name: str) -> dict:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import copy
 import ipaddress
 
+from ansible_collections.aphex.platform.plugins.module_utils.organization.objects import network_policy
+
 from . import naming
 from .webhook_filter import cel_filter
 
@@ -96,16 +98,7 @@ def limit_range(b: Binding) -> dict:
 
 
 def _netpol(b: Binding, name: str, ingress=None, egress=None) -> dict:
-    spec, types = {"podSelector": {}}, []
-    if ingress is not None:
-        types.append("Ingress")
-        spec["ingress"] = ingress
-    if egress is not None:
-        types.append("Egress")
-        spec["egress"] = egress
-    spec["policyTypes"] = types
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": b.meta(name, b.pipeline),
-            "spec": spec}
+    return network_policy(b.meta(name, b.pipeline), {}, ingress, egress)
 
 
 def network_policies(b: Binding) -> list:

@@ -459,6 +459,20 @@ def ownership_errors(spec: dict, name: str, namespace: str, own_namespaces: list
     return errors
 
 
+def foreign_object_errors(obj: dict | None, name: str, namespace: str, field: str = "spec.pipelineName") -> list:
+    """An object the binding would own (e.g. the AppProject named after the pipeline) that exists and is not
+    labelled for this binding: taking it over would hand another project's settings to this repository."""
+    if obj is None:
+        return []
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    if labels.get(naming.LABEL_OWNER_KIND) == naming.KIND and labels.get(naming.LABEL_OWNER_NAME) == name \
+            and labels.get(naming.LABEL_OWNER_NAMESPACE) == namespace:
+        return []
+    meta = obj.get("metadata") or {}
+    where = f"{meta.get('namespace')}/" if meta.get("namespace") else ""
+    return [f"{field}: {obj.get('kind')} {where}{meta.get('name')} already exists and does not belong to this binding"]
+
+
 def template_errors(spec: dict, template_found: bool | None, field: str = "spec.templateRef") -> list:
     """``template_found``: None for a built-in template, else whether the TriggerTemplate exists."""
     if template_found is None or template_found:

@@ -26,6 +26,14 @@ def actions(result, action=None):
     return sorted((o["kind"], o["name"]) for o in result["objects"] if action is None or o["action"] == action)
 
 
+def bind_with_a_team_application(cluster_, run_):
+    """Bind, then add an Argo CD Application a team labelled for the pipeline."""
+    run_(ARGS)
+    cluster_.put({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+                  "metadata": {"name": "payments-prod", "namespace": "argocd",
+                               "labels": {"platform.aphex/pipeline": "acme-payments"}}, "spec": {}})
+
+
 def binding(cluster_):
     return cluster_.object("aphex.io/v1alpha1", "RepoBinding", "payments", "org-acme")
 
@@ -158,10 +166,7 @@ def test_a_binding_cannot_use_another_organization(cluster, run):
 
 
 def test_absent_leaves_nothing_labelled_for_the_binding(cluster, run):
-    run(ARGS)
-    cluster.put({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-                 "metadata": {"name": "payments-prod", "namespace": "argocd",
-                              "labels": {"platform.aphex/pipeline": "acme-payments"}}, "spec": {}})
+    bind_with_a_team_application(cluster, run)
     cluster.calls.clear()
     predicted = run({"name": "payments", "namespace": "org-acme", "state": "absent"}, check_mode=True)
     assert predicted["changed"] is True and cluster.mutating_calls() == []
@@ -209,3 +214,24 @@ def test_check_mode_predicts_a_binding_for_an_organization_still_to_come(cluster
     assert cluster.mutating_calls() == []
     failed = run({**ARGS, "allowed_owners": ["acme-corp"]})
     assert "spec.aphexOrg: organization 'acme' does not exist" in failed["msg"]
+
+
+def test_offboarding_a_binding_never_touches_another_bindings_pipeline(cluster, run):
+    bind_with_a_team_application(cluster, run)
+    # A second binding naming the same pipeline is rejected, then offboarded: the first one keeps everything.
+    cluster.put({"apiVersion": "aphex.io/v1alpha1", "kind": "RepoBinding",
+                 "metadata": {"name": "intruder", "namespace": "org-acme"}, "spec": copy.deepcopy(SPEC)})
+    assert "is already used by RepoBinding org-acme/payments" in run({"name": "intruder", "namespace": "org-acme"})["msg"]
+    before = {k for k in cluster.store if k[1] != "RepoBinding"}
+    result = run({"name": "intruder", "namespace": "org-acme", "state": "absent"})
+    assert actions(result, "delete") == [("RepoBinding", "intruder")]
+    assert {k for k in cluster.store if k[1] != "RepoBinding"} == before
+
+
+def test_an_existing_app_project_of_someone_else_is_not_taken_over(cluster, run):
+    cluster.put({"apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject",
+                 "metadata": {"name": "acme-payments", "namespace": "argocd"}, "spec": {"sourceRepos": ["*"]}})
+    result = run(ARGS)
+    assert "spec.pipelineName: AppProject argocd/acme-payments already exists and does not belong to this binding" \
+        in result["msg"]
+    assert cluster.mutating_calls() == []
