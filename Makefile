@@ -84,12 +84,12 @@ collection-build: setup
 test-integration: toolchain
 	$(BIN)/pytest tests/integration --durations=25
 
-# Scenarios by name, so none is silently left out. onboard_org needs the upstream mirror: without it the
-# scenario is reported as skipped, and with APHEX_REQUIRE_ALL_TESTS=1 (CI) that fails the stage.
-MOLECULE_SCENARIOS := local_cluster onboard_org
+# Scenarios by name, so none is silently left out. onboard_org and onboard_repo need the upstream mirror: without
+# it the scenario is reported as skipped, and with APHEX_REQUIRE_ALL_TESTS=1 (CI) that fails the stage.
+MOLECULE_SCENARIOS := local_cluster onboard_org onboard_repo
 molecule: toolchain
 	@for scenario in $(MOLECULE_SCENARIOS); do \
-	  if [ "$$scenario" = onboard_org ] && [ -z "$${APHEX_UPSTREAM_MIRROR:-}" ]; then \
+	  if [ "$$scenario" != local_cluster ] && [ -z "$${APHEX_UPSTREAM_MIRROR:-}" ]; then \
 	    echo "molecule $$scenario: SKIPPED: needs the offline upstream mirror (APHEX_UPSTREAM_MIRROR)"; \
 	    if [ "$${APHEX_REQUIRE_ALL_TESTS:-}" = 1 ]; then exit 1; fi; continue; \
 	  fi; \
