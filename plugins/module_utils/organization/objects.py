@@ -107,14 +107,19 @@ def limit_range(org: str) -> dict:
 
 
 def network_policy(metadata: dict, pod_selector: dict, ingress=None, egress=None) -> dict:
-    """A NetworkPolicy whose policyTypes are the directions given (an empty list denies that direction)."""
+    """A NetworkPolicy whose policyTypes are the directions given (an empty list denies that direction).
+
+    An empty rule list is left out, not sent as ``[]``: the API server stores it as absent, so sending ``[]``
+    would make every server-side apply a real write (a new generation) that reads back unchanged."""
     policy_types, spec = [], {"podSelector": pod_selector}
     if ingress is not None:
         policy_types.append("Ingress")
-        spec["ingress"] = ingress
+        if ingress:
+            spec["ingress"] = ingress
     if egress is not None:
         policy_types.append("Egress")
-        spec["egress"] = egress
+        if egress:
+            spec["egress"] = egress
     spec["policyTypes"] = policy_types
     return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata, "spec": spec}
 

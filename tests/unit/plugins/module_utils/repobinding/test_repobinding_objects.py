@@ -89,7 +89,7 @@ def test_organization_admins_read_runs_and_logs_in_the_pipeline_namespace():
 def test_network_policies_deny_by_default_and_allow_dns_and_git():
     built = build()
     deny = built[("NetworkPolicy", "default-deny-all")]["spec"]
-    assert deny == {"podSelector": {}, "ingress": [], "egress": [], "policyTypes": ["Ingress", "Egress"]}
+    assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     git = built[("NetworkPolicy", "allow-git-egress")]["spec"]["egress"][0]
     assert git["to"][0]["ipBlock"]["cidr"] == "0.0.0.0/0" and "10.0.0.0/8" in git["to"][0]["ipBlock"]["except"]
     assert [p["port"] for p in git["ports"]] == [443, 22]
