@@ -170,15 +170,7 @@ def run(module) -> dict:
         raise OrganizationInputError("Invalid arguments: " + "; ".join(errors))
     applier = module.applier(force_conflicts=module.params["force_conflicts"],
                              hidden_fields={naming.ORG_KIND: ["spec.webhookSecret"]})
-    try:
-        if service:
-            result = self_service(module, applier)
-        else:
-            result = (offboard if spec["state"] == "absent" else onboard)(module, applier, spec)
-    except K8sError as exc:
-        exc.result = {**exc.result, "objects": applier.results}
-        raise
-    result.update(changed=applier.changed, objects=applier.results)
-    if module.diff_mode:
-        result["diff"] = applier.diff()
-    return result
+    if service:
+        return applier.outcome(lambda: self_service(module, applier), module.diff_mode)
+    step = offboard if spec["state"] == "absent" else onboard
+    return applier.outcome(lambda: step(module, applier, spec), module.diff_mode)

@@ -253,15 +253,5 @@ def run(module) -> dict:
         module.params["namespace"] = naming.default_binding_namespace(spec["aphexOrg"])
     applier = module.applier(force_conflicts=params["force_conflicts"])
     reconciler = Reconciler(module, applier)
-    try:
-        if params["state"] == "absent":
-            result = reconciler.absent(raw_spec)
-        else:
-            result = reconciler.present(raw_spec)
-    except K8sError as exc:
-        exc.result = {**exc.result, "objects": applier.results}
-        raise
-    result.update(changed=applier.changed, objects=applier.results)
-    if module.diff_mode:
-        result["diff"] = applier.diff()
-    return result
+    work = reconciler.absent if params["state"] == "absent" else reconciler.present
+    return applier.outcome(lambda: work(raw_spec), module.diff_mode)

@@ -290,3 +290,17 @@ class ObjectApplier(ClusterReader):
         """Ansible's diff shape: before/after keyed by object."""
         return {"before": {d["object"]: d["before"] for d in self.diffs},
                 "after": {d["object"]: d["after"] for d in self.diffs}}
+
+    def outcome(self, work, diff_mode: bool = False) -> dict:
+        """The tail every reconciling module shares: run ``work()`` (a dict of module-specific results), add
+        ``changed`` and ``objects`` (and ``diff`` in diff mode); on K8sError attach ``objects`` to the error's
+        result, so a failed run still reports what it already changed."""
+        try:
+            result = dict(work() or {})
+        except K8sError as exc:
+            exc.result = {**exc.result, "objects": self.results}
+            raise
+        result.update(changed=self.changed, objects=self.results)
+        if diff_mode:
+            result["diff"] = self.diff()
+        return result

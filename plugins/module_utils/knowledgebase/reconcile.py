@@ -172,13 +172,5 @@ def run(module) -> dict:
         raise KnowledgeBaseInputError(message)
     applier = module.applier(force_conflicts=params["force_conflicts"])
     reconciler = Reconciler(module, applier)
-    outcome = {"objects": applier.results}  # also what a failure reports
-    try:
-        outcome.update(reconciler.absent() if params["state"] == "absent" else reconciler.present())
-    except K8sError as exc:
-        exc.result = outcome
-        raise
-    outcome["changed"] = applier.changed
-    if module.diff_mode:
-        outcome["diff"] = applier.diff()
-    return outcome
+    return applier.outcome(reconciler.absent if params["state"] == "absent" else reconciler.present,
+                           module.diff_mode)
