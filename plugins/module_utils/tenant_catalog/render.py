@@ -132,6 +132,20 @@ def catalog_entry(name: str) -> dict:
     }
 
 
+def module_usage(tenant: dict, module: str, options: dict | None = None, env: str = "production") -> dict:
+    """What one module takes in one environment with these options: {requests, limits, pods,
+    persistentvolumeclaims} (rolling-update surge pods included), the same figures as its ResourceQuota.
+
+    A missing image of a generic template does not matter here; any other bad option raises CatalogError."""
+    options = {} if options is None else options
+    if env not in ENVIRONMENTS:
+        raise CatalogError([f"environment: unknown environment {env!r}; allowed: {', '.join(ENVIRONMENTS)}"])
+    errors = [e for e in validate_module(tenant, module, options) if not e.startswith("options.image: required")]
+    if errors:
+        raise CatalogError(errors)
+    return _totals(_plan(tenant, module, options, check_image=False), env)
+
+
 # --- validation ----------------------------------------------------------------------------------------
 
 def _check_resources(value, field: str, errors: list) -> None:

@@ -387,3 +387,22 @@ def test_quantities():
     for bad in ("1.5.5", "10Q", "", "-1", True):
         with pytest.raises(ValueError):
             quantity.parse(bad)
+
+
+def test_module_usage_is_what_the_overlay_quota_admits():
+    from ansible_collections.aphex.platform.plugins.module_utils.tenant_catalog import module_usage
+
+    options = {"environments": {"production": {"replicas": 5}}}
+    files = render_module(TENANT, "frontend", options)
+    for env in ("dev", "staging", "production"):
+        usage = module_usage(TENANT, "frontend", options, env)
+        hard = yaml.safe_load(files[f"modules/frontend/overlays/{env}/patches/resourcequota.yaml"])["spec"]["hard"]
+        assert hard["requests.cpu"] == usage["requests"]["cpu"] and hard["limits.memory"] == usage["limits"]["memory"]
+        assert hard["pods"] == str(usage["pods"])
+    assert module_usage(TENANT, "frontend", options)["pods"] == 6  # 5 replicas + 1 surge
+    assert module_usage(TENANT, "postgresql", {"storage": "30Gi"}, "dev")["requests"]["storage"] == "30Gi"
+    assert module_usage(TENANT, "microservice", {}, "dev")["pods"] == 2  # image not needed to size it
+    with pytest.raises(CatalogError, match="options.replicas: must be an integer"):
+        module_usage(TENANT, "frontend", {"replicas": 0})
+    with pytest.raises(CatalogError, match="environment: unknown environment 'qa'"):
+        module_usage(TENANT, "frontend", {}, "qa")
