@@ -358,8 +358,8 @@ def test_bad_input_is_named_by_field(tenant, module, options, message):
 
 def test_every_error_is_reported_at_once():
     errors = validate_module({"name": "X", "domain": ""}, "microservice", {"replicas": 0, "port": 1})
-    assert [e.split(":")[0] for e in errors] == ["name", "domain", "options.image", "options.replicas",
-                                                 "options.port"]
+    fields = [e.split(":", maxsplit=1)[0] for e in errors]
+    assert fields == ["name", "domain", "options.image", "options.replicas", "options.port"]
 
 
 def test_options_apply_to_the_primary_workload():
