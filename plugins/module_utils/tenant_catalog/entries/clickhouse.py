@@ -13,7 +13,7 @@ ENTRY = {
     "gpu": None,
     "expose": None,
     "internet_egress": False,
-    "config": {"CLICKHOUSE_USER": "langfuse", "CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT": "1"},
+    "config": {"CLICKHOUSE_USER": "${tenant}", "CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT": "1"},
     "secret_keys": ["password"],
     "workloads": [
         {

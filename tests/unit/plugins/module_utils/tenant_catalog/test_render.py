@@ -406,3 +406,20 @@ def test_module_usage_is_what_the_overlay_quota_admits():
         module_usage(TENANT, "frontend", {"replicas": 0})
     with pytest.raises(CatalogError, match="environment: unknown environment 'qa'"):
         module_usage(TENANT, "frontend", {}, "qa")
+
+
+def test_langfuse_connects_to_its_dependencies_as_they_are_rendered():
+    def literals(module):
+        kustomization = yaml.safe_load(render_module(TENANT, module)[f"modules/{module}/base/kustomization.yaml"])
+        return dict(item.split("=", 1) for item in kustomization["configMapGenerator"][0]["literals"])
+
+    langfuse, postgresql, clickhouse = literals("langfuse"), literals("postgresql"), literals("clickhouse")
+    assert langfuse["DATABASE_USERNAME"] == postgresql["POSTGRES_USER"]
+    assert langfuse["DATABASE_NAME"] == postgresql["POSTGRES_DB"]
+    assert langfuse["CLICKHOUSE_USER"] == clickhouse["CLICKHOUSE_USER"]
+    assert langfuse["DATABASE_HOST"] == "postgresql.test-company-postgresql.svc.cluster.local"
+    services = {o["metadata"]["name"]: o for o in objects(render_module(TENANT, "clickhouse"), "base")
+                if o["kind"] == "Service"}
+    ports = {p["port"] for p in services["clickhouse"]["spec"]["ports"]}
+    assert {int(langfuse["CLICKHOUSE_URL"].rsplit(":", 1)[1]),
+            int(langfuse["CLICKHOUSE_MIGRATION_URL"].rsplit(":", 1)[1])} <= ports
