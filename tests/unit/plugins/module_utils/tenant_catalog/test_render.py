@@ -402,8 +402,11 @@ def test_module_usage_is_what_the_overlay_quota_admits():
     assert module_usage(TENANT, "frontend", options)["pods"] == 6  # 5 replicas + 1 surge
     assert module_usage(TENANT, "postgresql", {"storage": "30Gi"}, "dev")["requests"]["storage"] == "30Gi"
     assert module_usage(TENANT, "microservice", {}, "dev")["pods"] == 2  # image not needed to size it
-    with pytest.raises(CatalogError, match="options.replicas: must be an integer"):
-        module_usage(TENANT, "frontend", {"replicas": 0})
+    # not a validator: invalid options are sized as far as they can be, else as the defaults
+    assert module_usage(TENANT, "redis", {"environments": {"production": {"replicas": 3}}})["pods"] == 3
+    assert module_usage(TENANT, "redis", {"resources": {"requests": {"cpu": "lots"}}}) == module_usage(TENANT, "redis")
+    with pytest.raises(CatalogError, match="module: unknown module 'nginx'"):
+        module_usage(TENANT, "nginx", {})
     with pytest.raises(CatalogError, match="environment: unknown environment 'qa'"):
         module_usage(TENANT, "frontend", {}, "qa")
 
@@ -423,3 +426,13 @@ def test_langfuse_connects_to_its_dependencies_as_they_are_rendered():
     ports = {p["port"] for p in services["clickhouse"]["spec"]["ports"]}
     assert {int(langfuse["CLICKHOUSE_URL"].rsplit(":", 1)[1]),
             int(langfuse["CLICKHOUSE_MIGRATION_URL"].rsplit(":", 1)[1])} <= ports
+
+
+def test_module_usage_of_refused_gpus_and_bad_tenants():
+    from ansible_collections.aphex.platform.plugins.module_utils.tenant_catalog import module_usage
+
+    refused = module_usage(NO_GPU, "ollama")  # refused by validate_module (gpu.enabled), sized without a GPU
+    assert "nvidia.com/gpu" not in refused["requests"] and refused["requests"]["cpu"] == "1"
+    assert module_usage(TENANT, "ollama")["requests"]["nvidia.com/gpu"] == "1"
+    assert module_usage(NO_GPU, "jupyter", {"gpu": 2}) == module_usage(NO_GPU, "jupyter")
+    assert module_usage({"name": "Bad Name"}, "redis") == module_usage(TENANT, "redis")
