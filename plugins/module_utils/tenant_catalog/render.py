@@ -375,8 +375,9 @@ def _plan(tenant: dict, module: str, options: dict, check_image: bool = True) ->
     config = dict(entry.get("config", {}))
     if auth_enabled:
         config.update(entry["auth"]["config"])
-    config.update({k: str(v) for k, v in (options.get("config") or {}).items()})
     config = _substitute(config, variables)
+    # The tenant's own values are taken as written (a '${' in them is theirs, not a catalog placeholder).
+    config.update({k: str(v) for k, v in (options.get("config") or {}).items()})
 
     env_options = options.get("environments") or {}
     workloads = []

@@ -436,3 +436,9 @@ def test_module_usage_of_refused_gpus_and_bad_tenants():
     assert module_usage(TENANT, "ollama")["requests"]["nvidia.com/gpu"] == "1"
     assert module_usage(NO_GPU, "jupyter", {"gpu": 2}) == module_usage(NO_GPU, "jupyter")
     assert module_usage({"name": "Bad Name"}, "redis") == module_usage(TENANT, "redis")
+
+
+def test_tenant_config_is_taken_as_written_and_overrides_the_catalog():
+    files = render_module(TENANT, "frontend", {"config": {"GREETING": "${HOME} $(x)", "PUBLIC_URL": "https://x.io"}})
+    literals = yaml.safe_load(files["modules/frontend/base/kustomization.yaml"])["configMapGenerator"][0]["literals"]
+    assert "GREETING=${HOME} $(x)" in literals and "PUBLIC_URL=https://x.io" in literals
