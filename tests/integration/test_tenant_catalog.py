@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 
 import pytest
 import yaml
@@ -340,9 +341,9 @@ def test_production_rollout_fits_the_module_quota(kubectl, local_cluster, applie
     # production was sized for 7 pods (5 + 2 surge): 3 more web replicas cannot all be admitted
     run_kubectl(kubectl, kubeconfig, ["scale", "deployment", "langfuse-web", "-n", namespace, "--replicas=6"])
     events = ""
-    for _ in range(60):
+    for _attempt in range(60):
         events = run_kubectl(kubectl, kubeconfig, ["get", "events", "-n", namespace, "-o", "json"]).stdout
         if "exceeded quota: module-quota" in events:
             break
-        subprocess.run(["sleep", "2"], check=True)
+        time.sleep(2)
     assert "exceeded quota: module-quota" in events
