@@ -442,3 +442,32 @@ def test_tenant_config_is_taken_as_written_and_overrides_the_catalog():
     files = render_module(TENANT, "frontend", {"config": {"GREETING": "${HOME} $(x)", "PUBLIC_URL": "https://x.io"}})
     literals = yaml.safe_load(files["modules/frontend/base/kustomization.yaml"])["configMapGenerator"][0]["literals"]
     assert "GREETING=${HOME} $(x)" in literals and "PUBLIC_URL=https://x.io" in literals
+
+
+def test_rendering_is_byte_stable_across_processes():
+    """Set and hash order never leak into the files: two interpreters with other hash seeds give the same bytes."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import hashlib, json\n"
+        "from ansible_collections.aphex.platform.plugins.module_utils.tenant_catalog import CATALOG_NAMES, "
+        "render_module, catalog_entry\n"
+        f"tenant = {TENANT!r}\n"
+        "digest = hashlib.sha256()\n"
+        "for m in CATALOG_NAMES:\n"
+        f"    options = {{'image': {IMAGE!r}}} if catalog_entry(m)['image_required'] else {{}}\n"
+        "    options.update({'auth': True} if catalog_entry(m)['auth'] else {})\n"
+        "    for path, content in render_module(tenant, m, options).items():\n"
+        "        digest.update(path.encode() + b'\\0' + content.encode())\n"
+        "print(digest.hexdigest())\n")
+    digests = set()
+    for seed in ("1", "2", "12345"):
+        # the directory holding ansible_collections/ (the collection is imported from there in this run too)
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(PACKAGE.parents[5])}
+        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True,
+                              cwd=os.getcwd())
+        digests.add(proc.stdout.strip())
+    assert len(digests) == 1 and len(hashlib.sha256().hexdigest()) == len(digests.pop())
