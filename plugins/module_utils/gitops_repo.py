@@ -253,3 +253,8 @@ def _uncommitted(root: str, paths: list) -> set:
         if path in paths or any(path.startswith(p.rstrip("/") + "/") for p in paths):
             pending.add(path)
     return pending
+
+
+def write_and_commit(work_tree: str, files: dict, message: str, check_mode: bool = False, **kwargs) -> dict:
+    """:func:`sync` under the name module promotion uses (keyword arguments: ``prune``, ``author_name``, ...)."""
+    return sync(work_tree, files, message, check_mode=check_mode, **kwargs)
