@@ -162,8 +162,12 @@ def _kustomization(resources: list) -> str:
                     "resources": list(resources)})
 
 
-def generate(tenant: dict, cat=None) -> dict:
-    """Every file of the tenant, keyed by path relative to the repository root."""
+def generate(tenant: dict, cat=None, source: dict | None = None) -> dict:
+    """Every file of the tenant, keyed by path relative to the repository root.
+
+    ``source`` is the configuration as the user wrote it (written as tenant.yaml without derived defaults);
+    the normalised ``tenant`` is written when it is not given.
+    """
     cat = cat or catalog()
     if not (tenant.get("gitops") or {}).get("repo_url"):
         raise GenerationError(["gitops.repo_url: is required to generate the Argo CD Applications (the URL Argo CD "
@@ -171,7 +175,7 @@ def generate(tenant: dict, cat=None) -> dict:
     root = tenant_dir(tenant["name"])
     entries = {module: cat.catalog_entry(module) for module in tenant["modules"]}
     files = {}
-    files[f"{root}/tenant.yaml"] = to_yaml(source_document(tenant))
+    files[f"{root}/tenant.yaml"] = to_yaml(source_document(source if source is not None else tenant))
     files[f"{root}/keycloak-realm.json"] = to_json(keycloak.realm(tenant, entries))
     base = {
         "namespace.yaml": to_yaml(namespace(tenant)),

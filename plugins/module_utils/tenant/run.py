@@ -99,7 +99,7 @@ def run(params: dict, check_mode: bool = False, diff: bool = False, cat=None) ->
     if not params.get("repo"):
         raise TenantError("repo: the GitOps work tree to write into is required (validate_only=false)")
     try:
-        files = gen.generate(tenant, cat)
+        files = gen.generate(tenant, cat, source=document)
     except gen.GenerationError as exc:
         raise TenantError("cannot generate the tenant: " + "; ".join(exc.errors), exc.errors,
                           {"errors": exc.errors}) from exc

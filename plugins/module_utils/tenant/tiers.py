@@ -13,7 +13,7 @@ from __future__ import annotations
 TIERS = {
     "starter": {
         "quota": {
-            "requests.cpu": "4", "requests.memory": "8Gi", "limits.cpu": "12", "limits.memory": "16Gi",
+            "requests.cpu": "4", "requests.memory": "8Gi", "limits.cpu": "16", "limits.memory": "32Gi",
             "pods": "40", "services": "20", "persistentvolumeclaims": "10", "requests.storage": "100Gi",
             "requests.nvidia.com/gpu": "0",
         },
@@ -28,7 +28,7 @@ TIERS = {
     },
     "standard": {
         "quota": {
-            "requests.cpu": "16", "requests.memory": "32Gi", "limits.cpu": "32", "limits.memory": "64Gi",
+            "requests.cpu": "16", "requests.memory": "32Gi", "limits.cpu": "64", "limits.memory": "128Gi",
             "pods": "150", "services": "60", "persistentvolumeclaims": "40", "requests.storage": "1Ti",
             "requests.nvidia.com/gpu": "0",
         },
@@ -43,7 +43,7 @@ TIERS = {
     },
     "enterprise": {
         "quota": {
-            "requests.cpu": "64", "requests.memory": "256Gi", "limits.cpu": "128", "limits.memory": "512Gi",
+            "requests.cpu": "64", "requests.memory": "256Gi", "limits.cpu": "256", "limits.memory": "1Ti",
             "pods": "500", "services": "200", "persistentvolumeclaims": "200", "requests.storage": "10Ti",
             "requests.nvidia.com/gpu": "8",
         },

@@ -30,7 +30,8 @@ DEFAULTS = {
     "gitops": {"revision": "main", "argocd_namespace": "argocd"},
 }
 # Quota keys the module requests are summed over (requests from catalog entries, as ResourceQuota names).
-FIT_KEYS = ("requests.cpu", "requests.memory", "limits.cpu", "limits.memory", "requests.nvidia.com/gpu")
+FIT_KEYS = ("requests.cpu", "requests.memory", "limits.cpu", "limits.memory", "requests.nvidia.com/gpu",
+            "requests.storage", "pods", "persistentvolumeclaims")
 
 
 def catalog():
@@ -76,34 +77,49 @@ def normalize(document: dict) -> dict:
 
 
 def source_document(tenant: dict) -> dict:
-    """tenant.yaml as written to the repository: the user's fields in a fixed order, derived fields left out."""
+    """tenant.yaml as written to the repository: the given fields in a fixed order, module names sorted."""
     order = ("name", "display_name", "tier", "domain", "organization", "environment", "gpu", "auth",
              "ingress_class", "ingress_namespace", "oidc_issuer", "tls_cluster_issuer", "gitops", "modules")
     document = {"apiVersion": API_VERSION, "kind": KIND}
     for key in order:
         if key in tenant and tenant[key] is not None:
             document[key] = copy.deepcopy(tenant[key])
+    if isinstance(document.get("modules"), dict):
+        document["modules"] = {name: document["modules"][name] or {} for name in sorted(document["modules"])}
     return document
 
 
-def _module_requests(entry: dict, options: dict, environment: str) -> dict:
-    """What one module asks of the quota: the catalog's totals, or the options' per-pod resources x replicas."""
-    requests = {}
-    for key, value in (entry.get("requests") or {}).items():
-        requests[key if key.startswith("requests.") else f"requests.{key}"] = quantity.parse(value)
-    for key, value in (entry.get("limits") or {}).items():
-        requests[key if key.startswith("limits.") else f"limits.{key}"] = quantity.parse(value)
-    env = (options.get("environments") or {}).get(environment) or {}
-    replicas = env.get("replicas", options.get("replicas"))
-    resources = env.get("resources") or options.get("resources") or {}
-    for kind in ("requests", "limits"):
-        for res, value in (resources.get(kind) or {}).items():
-            if quantity.is_quantity(value):
-                requests[f"{kind}.{res}"] = quantity.parse(value) * (replicas if replicas is not None else 1)
-    if options.get("gpu") is not None:
-        requests["requests.nvidia.com/gpu"] = quantity.parse(options["gpu"]) * \
-            (replicas if replicas is not None else 1)
-    return requests
+def module_usage(cat, tenant: dict, module: str, options: dict) -> dict:
+    """What one module takes of the tenant's quota in the tenant's environment, as ResourceQuota keys.
+
+    The catalog's totals for these options (its per-module ResourceQuota: replicas x pods incl. the rolling-update
+    surge, requests, limits, volumes); the catalog's default totals when it cannot compute them for the options.
+    """
+    env = tenant["environment"]
+    totals = None
+    usage_fn = getattr(cat, "module_usage", None)
+    if usage_fn is not None:
+        totals = usage_fn(tenant, module, options, env)
+    else:
+        render = getattr(cat, "render", None)
+        if render is not None and hasattr(render, "_plan") and hasattr(render, "_totals"):
+            try:
+                totals = render._totals(render._plan(tenant, module, options, check_image=False), env)
+            except Exception:  # invalid options: validate_module reports them, fall back to the defaults
+                totals = None
+    if totals is None:
+        entry = cat.catalog_entry(module)
+        totals = (entry.get("per_environment") or {}).get(env) or \
+            {"requests": entry.get("requests") or {}, "limits": entry.get("limits") or {}, "pods": entry.get("pods")}
+    usage = {}
+    for part in ("requests", "limits"):
+        for key, value in (totals.get(part) or {}).items():
+            name = "requests.storage" if key == "storage" else f"{part}.{key}"
+            usage[name] = quantity.parse(value)
+    for key in ("pods", "persistentvolumeclaims"):
+        if totals.get(key) is not None:
+            usage[key] = quantity.parse(totals[key])
+    return usage
 
 
 def _auth_errors(tenant: dict, name: str, options: dict, entry: dict) -> list[str]:
@@ -203,7 +219,7 @@ def constraint_errors(tenant: dict, cat=None) -> list[str]:
             errors.append(f"{field}: needs GPUs, but the tenant's gpu.enabled is false")
         for message in cat.validate_module(tenant, module, options):
             errors.append(f"{field}.{message[len('options.'):]}" if message.startswith("options.") else message)
-        for key, value in _module_requests(entry, options, tenant["environment"]).items():
+        for key, value in module_usage(cat, tenant, module, options).items():
             if key in totals:
                 totals[key] += value
                 if value:
@@ -212,8 +228,9 @@ def constraint_errors(tenant: dict, cat=None) -> list[str]:
         hard = tenant["quota"].get(key)
         if hard is None or totals[key] <= quantity.parse(hard):
             continue
-        errors.append(f"modules: {key} of the enabled modules is {quantity.fmt(totals[key], key)} "
-                      f"({', '.join(shares[key])}), more than tier '{tier_name}' quota {hard}")
+        errors.append(f"modules: {key} of the enabled modules in {tenant['environment']} is "
+                      f"{quantity.fmt(totals[key], key)} ({', '.join(shares[key])}), more than tier '{tier_name}' "
+                      f"quota {hard}")
     return errors
 
 
