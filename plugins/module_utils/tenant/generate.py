@@ -191,7 +191,7 @@ def generate(tenant: dict, cat=None, source: dict | None = None) -> dict:
         try:
             rendered = cat.render_module(tenant, module, options)
         except cat.CatalogError as exc:
-            errors.extend(f"modules.{module}.{e[len('options.'):]}" if e.startswith("options.") else e
+            errors.extend(e.replace("options.", f"modules.{module}.")
                           for e in (getattr(exc, "errors", None) or [str(exc)]))
             continue
         for rel, content in rendered.items():

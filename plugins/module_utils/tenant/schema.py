@@ -177,6 +177,19 @@ def schema_errors(document, schema: dict | None = None) -> list[str]:
             missing = error.message.split("'")[1] if "'" in error.message else "?"
             errors.append(f"{_path(parts + [missing])}: is required")
             continue
+        if "propertyNames" in error.schema_path and error.validator != "propertyNames":
+            # jsonschema reports a bad key at its parent with the key as instance: name the key.
+            key = error.instance
+            if error.validator == "pattern" and error.validator_value == ENV_KEY:
+                message = "is not an environment variable name"
+            elif error.validator == "pattern":
+                message = "is not a DNS label"
+            elif error.validator == "enum":
+                message = f"must be one of {', '.join(error.validator_value)}"
+            else:
+                message = _message(error)
+            errors.append(f"{_path(parts + [key])}: {message}")
+            continue
         if error.validator == "propertyNames":
             # The bad key is the field; name it rather than its parent.
             for sub in error.context or []:

@@ -218,7 +218,8 @@ def constraint_errors(tenant: dict, cat=None) -> list[str]:
         if gpu_info.get("required") and not tenant["gpu"]["enabled"]:
             errors.append(f"{field}: needs GPUs, but the tenant's gpu.enabled is false")
         for message in cat.validate_module(tenant, module, options):
-            errors.append(f"{field}.{message[len('options.'):]}" if message.startswith("options.") else message)
+            # The catalog names its options "options.<x>"; in tenant.yaml they are "modules.<module>.<x>".
+            errors.append(message.replace("options.", f"{field}."))
         for key, value in module_usage(cat, tenant, module, options).items():
             if key in totals:
                 totals[key] += value
