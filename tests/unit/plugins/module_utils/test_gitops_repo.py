@@ -24,7 +24,8 @@ def repo(tmp_path):
 
 
 def commits(repo) -> int:
-    proc = subprocess.run(["git", "-C", str(repo), "rev-list", "--count", "HEAD"], capture_output=True, text=True)
+    proc = subprocess.run(["git", "-C", str(repo), "rev-list", "--count", "HEAD"], capture_output=True, text=True,
+                          check=False)
     return int(proc.stdout.strip() or 0) if proc.returncode == 0 else 0
 
 

@@ -184,7 +184,8 @@ def test_add_module_enables_dependencies_and_declares_roles():
 
 def test_add_module_without_dependencies_reports_them():
     doc = {"name": "acme", "tier": "standard", "domain": "acme.example.com"}
-    new, _ = validation.add_module(doc, "langfuse", {}, with_dependencies=False)
+    new, added = validation.add_module(doc, "langfuse", {}, with_dependencies=False)
+    assert added == ["langfuse"]
     errors = validation.validate(new)["errors"]
     assert "modules.langfuse: needs module postgresql, which is not enabled (add modules.postgresql)" in errors
 
