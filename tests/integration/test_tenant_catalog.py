@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 
 import pytest
 import yaml
@@ -316,3 +317,33 @@ def test_a_second_apply_writes_nothing(built, kubectl, local_cluster, applied_la
                     built[("catalog-gpu", module, "production")])
     after = versions()
     assert after == before
+
+
+def test_production_rollout_fits_the_module_quota(kubectl, local_cluster, applied_langfuse):
+    """With the scheduler, the controllers and kwok nodes: production langfuse (web 3, worker 2) becomes ready
+    inside its ResourceQuota, a rolling update's surge pod is admitted too, and one replica more than the quota
+    was sized for is refused by the quota (so the quota is what admitted the others)."""
+    kubeconfig = local_cluster["kubeconfig"]
+    namespace = "catalog-gpu-langfuse"
+    for name in ("langfuse-web", "langfuse-worker"):
+        run_kubectl(kubectl, kubeconfig, ["rollout", "status", f"deployment/{name}", "-n", namespace,
+                                          "--timeout=240s"])
+    # a rolling update: one surge pod beside the full set, then the old ones go
+    run_kubectl(kubectl, kubeconfig, ["patch", "deployment", "langfuse-web", "-n", namespace, "--type=merge",
+                                      "-p", json.dumps({"spec": {"template": {"metadata": {"annotations": {
+                                          "test.aphex.dev/restart": "1"}}}}})])
+    run_kubectl(kubectl, kubeconfig, ["rollout", "status", "deployment/langfuse-web", "-n", namespace,
+                                      "--timeout=240s"])
+    quota = json.loads(run_kubectl(kubectl, kubeconfig, ["get", "resourcequota", "module-quota", "-n", namespace,
+                                                         "-o", "json"]).stdout)
+    assert quota["status"]["hard"]["pods"] == "7"
+    assert int(quota["status"]["used"]["pods"]) == 5
+    # production was sized for 7 pods (5 + 2 surge): 3 more web replicas cannot all be admitted
+    run_kubectl(kubectl, kubeconfig, ["scale", "deployment", "langfuse-web", "-n", namespace, "--replicas=6"])
+    events = ""
+    for _attempt in range(60):
+        events = run_kubectl(kubectl, kubeconfig, ["get", "events", "-n", namespace, "-o", "json"]).stdout
+        if "exceeded quota: module-quota" in events:
+            break
+        time.sleep(2)
+    assert "exceeded quota: module-quota" in events

@@ -135,14 +135,20 @@ def module_usage(tenant: dict, module: str, options: dict | None = None, env: st
     """What one module takes in one environment with these options: {requests, limits, pods,
     persistentvolumeclaims} (rolling-update surge pods included), the same figures as its ResourceQuota.
 
-    A missing image of a generic template does not matter here; any other bad option raises CatalogError."""
-    options = {} if options is None else options
+    For sizing only: it does not validate (validate_module does). A GPU the tenant does not allow counts as none;
+    options that cannot be sized at all (e.g. a quantity that is no quantity) fall back to the entry's defaults.
+    Only an unknown module or environment raises CatalogError."""
+    _entry(module)
     if env not in ENVIRONMENTS:
         raise CatalogError([f"environment: unknown environment {env!r}; allowed: {', '.join(ENVIRONMENTS)}"])
-    errors = [e for e in validate_module(tenant, module, options) if not e.startswith("options.image: required")]
-    if errors:
-        raise CatalogError(errors)
-    return _totals(_plan(tenant, module, options, check_image=False), env)
+    options = dict(options) if isinstance(options, dict) else {}
+    sizing_tenant = {"name": "tenant", "domain": "example.com", "gpu": {"enabled": _tenant_allows_gpu(tenant or {})}}
+    if not sizing_tenant["gpu"]["enabled"] or not isinstance(options.get("gpu"), int) or options["gpu"] < 0:
+        options.pop("gpu", None)
+    try:
+        return _totals(_plan(sizing_tenant, module, options, check_image=False), env)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, ZeroDivisionError):
+        return _totals(_plan(sizing_tenant, module, {}, check_image=False), env)
 
 
 # --- validation ----------------------------------------------------------------------------------------
@@ -369,8 +375,9 @@ def _plan(tenant: dict, module: str, options: dict, check_image: bool = True) ->
     config = dict(entry.get("config", {}))
     if auth_enabled:
         config.update(entry["auth"]["config"])
-    config.update({k: str(v) for k, v in (options.get("config") or {}).items()})
     config = _substitute(config, variables)
+    # The tenant's own values are taken as written (a '${' in them is theirs, not a catalog placeholder).
+    config.update({k: str(v) for k, v in (options.get("config") or {}).items()})
 
     env_options = options.get("environments") or {}
     workloads = []

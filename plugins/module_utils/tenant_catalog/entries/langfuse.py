@@ -22,7 +22,9 @@ ENTRY = {
     },
     "gpu": None,
     "expose": {"workload": "web", "port": "http"},
-    "internet_egress": False,
+    # Langfuse v3 needs S3-compatible blob storage for raw events (the endpoint, if not AWS, goes in
+    # options.config LANGFUSE_S3_EVENT_UPLOAD_ENDPOINT); reached over HTTPS.
+    "internet_egress": True,
     "config": {
         "NEXTAUTH_URL": "https://${host}",
         "DATABASE_HOST": "${postgresql_host}",
@@ -34,11 +36,14 @@ ENTRY = {
         "CLICKHOUSE_CLUSTER_ENABLED": "false",
         "REDIS_HOST": "${redis_host}",
         "REDIS_PORT": "6379",
+        "LANGFUSE_S3_EVENT_UPLOAD_BUCKET": "${tenant}-langfuse",
+        "LANGFUSE_S3_EVENT_UPLOAD_PREFIX": "events/",
+        "LANGFUSE_S3_EVENT_UPLOAD_REGION": "auto",
         "TELEMETRY_ENABLED": "false",
         "HOSTNAME": "0.0.0.0",
     },
     "secret_keys": ["database-password", "clickhouse-password", "redis-password", "nextauth-secret", "salt",
-                    "encryption-key"],
+                    "encryption-key", "s3-access-key-id", "s3-secret-access-key"],
     "workloads": [
         {
             "name": "web",
@@ -56,6 +61,8 @@ ENTRY = {
                 "NEXTAUTH_SECRET": "nextauth-secret",
                 "SALT": "salt",
                 "ENCRYPTION_KEY": "encryption-key",
+                "LANGFUSE_S3_EVENT_UPLOAD_ACCESS_KEY_ID": "s3-access-key-id",
+                "LANGFUSE_S3_EVENT_UPLOAD_SECRET_ACCESS_KEY": "s3-secret-access-key",
             },
             "replicas": {"dev": 1, "staging": 2, "production": 3},
         },
@@ -74,6 +81,8 @@ ENTRY = {
                 "REDIS_AUTH": "redis-password",
                 "SALT": "salt",
                 "ENCRYPTION_KEY": "encryption-key",
+                "LANGFUSE_S3_EVENT_UPLOAD_ACCESS_KEY_ID": "s3-access-key-id",
+                "LANGFUSE_S3_EVENT_UPLOAD_SECRET_ACCESS_KEY": "s3-secret-access-key",
             },
             "replicas": {"dev": 1, "staging": 1, "production": 2},
         },

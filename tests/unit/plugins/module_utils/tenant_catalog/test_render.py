@@ -402,8 +402,11 @@ def test_module_usage_is_what_the_overlay_quota_admits():
     assert module_usage(TENANT, "frontend", options)["pods"] == 6  # 5 replicas + 1 surge
     assert module_usage(TENANT, "postgresql", {"storage": "30Gi"}, "dev")["requests"]["storage"] == "30Gi"
     assert module_usage(TENANT, "microservice", {}, "dev")["pods"] == 2  # image not needed to size it
-    with pytest.raises(CatalogError, match="options.replicas: must be an integer"):
-        module_usage(TENANT, "frontend", {"replicas": 0})
+    # not a validator: invalid options are sized as far as they can be, else as the defaults
+    assert module_usage(TENANT, "redis", {"environments": {"production": {"replicas": 3}}})["pods"] == 3
+    assert module_usage(TENANT, "redis", {"resources": {"requests": {"cpu": "lots"}}}) == module_usage(TENANT, "redis")
+    with pytest.raises(CatalogError, match="module: unknown module 'nginx'"):
+        module_usage(TENANT, "nginx", {})
     with pytest.raises(CatalogError, match="environment: unknown environment 'qa'"):
         module_usage(TENANT, "frontend", {}, "qa")
 
@@ -423,3 +426,48 @@ def test_langfuse_connects_to_its_dependencies_as_they_are_rendered():
     ports = {p["port"] for p in services["clickhouse"]["spec"]["ports"]}
     assert {int(langfuse["CLICKHOUSE_URL"].rsplit(":", 1)[1]),
             int(langfuse["CLICKHOUSE_MIGRATION_URL"].rsplit(":", 1)[1])} <= ports
+
+
+def test_module_usage_of_refused_gpus_and_bad_tenants():
+    from ansible_collections.aphex.platform.plugins.module_utils.tenant_catalog import module_usage
+
+    refused = module_usage(NO_GPU, "ollama")  # refused by validate_module (gpu.enabled), sized without a GPU
+    assert "nvidia.com/gpu" not in refused["requests"] and refused["requests"]["cpu"] == "1"
+    assert module_usage(TENANT, "ollama")["requests"]["nvidia.com/gpu"] == "1"
+    assert module_usage(NO_GPU, "jupyter", {"gpu": 2}) == module_usage(NO_GPU, "jupyter")
+    assert module_usage({"name": "Bad Name"}, "redis") == module_usage(TENANT, "redis")
+
+
+def test_tenant_config_is_taken_as_written_and_overrides_the_catalog():
+    files = render_module(TENANT, "frontend", {"config": {"GREETING": "${HOME} $(x)", "PUBLIC_URL": "https://x.io"}})
+    literals = yaml.safe_load(files["modules/frontend/base/kustomization.yaml"])["configMapGenerator"][0]["literals"]
+    assert "GREETING=${HOME} $(x)" in literals and "PUBLIC_URL=https://x.io" in literals
+
+
+def test_rendering_is_byte_stable_across_processes():
+    """Set and hash order never leak into the files: two interpreters with other hash seeds give the same bytes."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import hashlib, json\n"
+        "from ansible_collections.aphex.platform.plugins.module_utils.tenant_catalog import CATALOG_NAMES, "
+        "render_module, catalog_entry\n"
+        f"tenant = {TENANT!r}\n"
+        "digest = hashlib.sha256()\n"
+        "for m in CATALOG_NAMES:\n"
+        f"    options = {{'image': {IMAGE!r}}} if catalog_entry(m)['image_required'] else {{}}\n"
+        "    options.update({'auth': True} if catalog_entry(m)['auth'] else {})\n"
+        "    for path, content in render_module(tenant, m, options).items():\n"
+        "        digest.update(path.encode() + b'\\0' + content.encode())\n"
+        "print(digest.hexdigest())\n")
+    digests = set()
+    for seed in ("1", "2", "12345"):
+        # the directory holding ansible_collections/ (the collection is imported from there in this run too)
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(PACKAGE.parents[5])}
+        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True,
+                              cwd=os.getcwd())
+        digests.add(proc.stdout.strip())
+    assert len(digests) == 1 and len(hashlib.sha256().hexdigest()) == len(digests.pop())
