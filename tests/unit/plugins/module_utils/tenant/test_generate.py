@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 import subprocess
+import sys
 
 import pytest
 import yaml
@@ -246,3 +248,22 @@ def test_regeneration_keeps_images_a_promotion_committed(repo):
     # A real change elsewhere regenerates the overlay and still keeps the promoted images.
     changed = run.run(dict(params, config=dict(CREATE, modules={"redis": {"storage": "5Gi"}})))
     assert changed["commit"] and "newTag: 8.2.2" in overlay.read_text()
+
+
+def test_generation_is_byte_identical_across_hash_seeds():
+    """Set/dict iteration order must not leak into files: two interpreters with different hash seeds agree."""
+    script = (
+        "import hashlib, json\n"
+        "from ansible_collections.aphex.platform.plugins.module_utils.tenant import generate, validation\n"
+        f"doc = {TENANT!r}\n"
+        "tenant = validation.validate(doc)['tenant']\n"
+        "files = generate.generate(tenant, source=doc)\n"
+        "print(hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest())\n"
+    )
+    digests = set()
+    for seed in ("1", "2", "3"):
+        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False)
+        assert proc.returncode == 0, proc.stderr
+        digests.add(proc.stdout.strip())
+    assert len(digests) == 1
