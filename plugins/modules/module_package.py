@@ -218,14 +218,14 @@ def run_init(module):
     finish(module, outputs, module=manifest, path=target)
 
 
-def finish(module, outputs, **result):
+def finish(ansible_module, outputs, **result):
     actions = files.plan(outputs)
     changed = any(action != "unchanged" for action in actions.values())
-    if module._diff:
+    if ansible_module._diff:
         result["diff"] = files.diff_entries(outputs, actions)
-    if changed and not module.check_mode:
+    if changed and not ansible_module.check_mode:
         files.write(outputs)
-    module.exit_json(changed=changed, files=actions, errors=[], **result)
+    ansible_module.exit_json(changed=changed, files=actions, errors=[], **result)
 
 
 def main():
