@@ -175,7 +175,8 @@ def promote(repo: str, module_path: str, source: str, target: str = "", check_mo
     relpath = f"{module_path}/overlays/{target}/kustomization.yaml"
     # Unchanged data keeps the file as it is (comments and layout included): nothing to commit.
     content = target_text if wanted == target_data else gitops_repo.to_yaml(wanted)
-    images = ", ".join(f"{i.get('name')}={i.get('newName', i.get('name'))}:{i.get('newTag', i.get('digest', ''))}"
+    images = ", ".join(f"{i.get('newName', i.get('name'))}"
+                       f"{'@' + i['digest'] if i.get('digest') else ':' + str(i.get('newTag', ''))}"
                        for i in wanted.get("images") or [])
     message = (f"Promote {name} from {source} to {target}\n\n"
                f"{module_path}: overlays/{target} takes the images of overlays/{source}: {images or 'none'}\n")
