@@ -126,8 +126,9 @@ edges:
   type: list
   elements: dict
   returned: command=deps
-skipped:
-  description: Optional dependencies left out, with the reason (deps).
+not_deployed:
+  description:
+    - Optional dependencies left out, with the reason (deps). (Not C(skipped), which Ansible reserves.)
   type: list
   elements: dict
   returned: command=deps
@@ -182,7 +183,7 @@ def run_deps(module):
     except (resolve.ResolutionError, graph.GraphvizError) as exc:
         module.fail_json(msg=f"{path}: {exc}", errors=[str(exc)], module=document)
     finish(module, outputs, module=document, dot=dot, order=result["order"], edges=result["edges"],
-           skipped=result["skipped"])
+           not_deployed=result["skipped"])
 
 
 def run_init(module):
