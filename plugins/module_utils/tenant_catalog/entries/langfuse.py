@@ -1,0 +1,81 @@
+# Copyright (c) aphex.platform contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Langfuse v3 (LLM observability): web UI/API and the async worker; data in PostgreSQL, ClickHouse and Redis."""
+
+ENTRY = {
+    "name": "langfuse",
+    "version": "3.95.0",
+    "description": "LLM observability: traces, evaluations and prompt management",
+    "category": "ai-ml",
+    "dependencies": [{"name": "postgresql"}, {"name": "clickhouse"}, {"name": "redis"}],
+    "auth": {
+        "roles": ["admin", "analyst", "viewer"],
+        "default_roles": ["admin", "viewer"],
+        "config": {
+            "AUTH_CUSTOM_ISSUER": "${oidc_issuer}",
+            "AUTH_CUSTOM_CLIENT_ID": "${oidc_client_id}",
+            "AUTH_CUSTOM_NAME": "${tenant}",
+            "AUTH_DISABLE_USERNAME_PASSWORD": "true",
+        },
+        "secret_env": {"AUTH_CUSTOM_CLIENT_SECRET": "oidc-client-secret"},
+    },
+    "gpu": None,
+    "expose": {"workload": "web", "port": "http"},
+    "internet_egress": False,
+    "config": {
+        "NEXTAUTH_URL": "https://${host}",
+        "DATABASE_HOST": "${postgresql_host}",
+        "DATABASE_NAME": "langfuse",
+        "DATABASE_USERNAME": "langfuse",
+        "CLICKHOUSE_URL": "http://${clickhouse_host}:8123",
+        "CLICKHOUSE_MIGRATION_URL": "clickhouse://${clickhouse_host}:9000",
+        "CLICKHOUSE_USER": "langfuse",
+        "CLICKHOUSE_CLUSTER_ENABLED": "false",
+        "REDIS_HOST": "${redis_host}",
+        "REDIS_PORT": "6379",
+        "TELEMETRY_ENABLED": "false",
+        "HOSTNAME": "0.0.0.0",
+    },
+    "secret_keys": ["database-password", "clickhouse-password", "redis-password", "nextauth-secret", "salt",
+                    "encryption-key"],
+    "workloads": [
+        {
+            "name": "web",
+            "kind": "Deployment",
+            "image": "docker.io/langfuse/langfuse:3.95.0",
+            "ports": [{"name": "http", "port": 3000}],
+            "probe": {"type": "http", "path": "/api/public/health", "port": "http", "startup_seconds": 120},
+            "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+            "user": 1000,
+            "writable": ["/tmp", "/app/.next/cache"],
+            "secret_env": {
+                "DATABASE_PASSWORD": "database-password",
+                "CLICKHOUSE_PASSWORD": "clickhouse-password",
+                "REDIS_AUTH": "redis-password",
+                "NEXTAUTH_SECRET": "nextauth-secret",
+                "SALT": "salt",
+                "ENCRYPTION_KEY": "encryption-key",
+            },
+            "replicas": {"dev": 1, "staging": 2, "production": 3},
+        },
+        {
+            "name": "worker",
+            "kind": "Deployment",
+            "image": "docker.io/langfuse/langfuse-worker:3.95.0",
+            "ports": [{"name": "http", "port": 3030}],
+            "probe": {"type": "http", "path": "/api/health", "port": "http", "startup_seconds": 120},
+            "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+            "user": 1000,
+            "writable": ["/tmp"],
+            "secret_env": {
+                "DATABASE_PASSWORD": "database-password",
+                "CLICKHOUSE_PASSWORD": "clickhouse-password",
+                "REDIS_AUTH": "redis-password",
+                "SALT": "salt",
+                "ENCRYPTION_KEY": "encryption-key",
+            },
+            "replicas": {"dev": 1, "staging": 1, "production": 2},
+        },
+    ],
+}
