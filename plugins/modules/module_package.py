@@ -13,10 +13,12 @@ author:
 short_description: Validate, resolve, graph and create Orchestr8 module packages (o8-module.yaml)
 version_added: 0.2.0
 description:
-  - A module package is a directory with an C(o8-module.yaml) (C(apiVersion: orchestr8.io/v1), C(kind: Module)), a
-    Kustomize C(base/) and the overlays C(overlays/dev), C(overlays/staging), C(overlays/production). See
+  - >-
+    A module package is a directory with an C(o8-module.yaml) (C(apiVersion: orchestr8.io/v1), C(kind: Module)),
+    a Kustomize C(base/) and the overlays C(overlays/dev), C(overlays/staging), C(overlays/production). See
     C(docs/modules.md) for every field.
-  - O(command=validate) checks the C(o8-module.yaml) against the collection's JSON Schema and the rules a schema
+  - >-
+    O(command=validate) checks the C(o8-module.yaml) against the collection's JSON Schema and the rules a schema
     cannot state (version constraints parse, requests within limits, no duplicate dependencies or ports) and the
     directory layout; it fails with one C(field: message) line per problem.
   - O(command=deps) resolves C(spec.dependencies) (npm-style ranges C(>=12.0.0), C(^6.0), C(~1.2), exact
@@ -141,7 +143,7 @@ files:
   type: dict
   returned: command=deps or command=init
 errors:
-  description: One C(field: message) line per problem (validate; also on failure).
+  description: "One C(field: message) line per problem (validate; also on failure)."
   type: list
   elements: str
   returned: always
@@ -149,7 +151,6 @@ errors:
 
 import os
 
-import yaml
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.aphex.platform.plugins.module_utils.tenant_packages import (
@@ -209,7 +210,7 @@ def run_init(module):
     if clashes and not params["force"]:
         module.fail_json(msg=f"{target} exists and these files differ from template {params['template']} "
                              f"(force=true overwrites them): {', '.join(clashes)}", errors=clashes)
-    manifest = yaml.safe_load(rendered["o8-module.yaml"]) if "o8-module.yaml" in rendered else None
+    manifest = validation.yaml.safe_load(rendered["o8-module.yaml"]) if "o8-module.yaml" in rendered else None
     if manifest is None:
         module.fail_json(msg=f"template {params['template']}: renders no o8-module.yaml, so the result is no module")
     errors = validation.validate_document(manifest, "Module")
@@ -247,6 +248,8 @@ def main():
                      ("command", "init", ["name"])],
         supports_check_mode=True,
     )
+    if not validation.HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"))
     if not validation.HAS_JSONSCHEMA:
         module.fail_json(msg=missing_required_lib("jsonschema"), exception=str(validation.JSONSCHEMA_IMPORT_ERROR))
     if not versions.HAS_SEMANTIC_VERSION:

@@ -137,6 +137,8 @@ def main():
         required_together=[("tenant", "module")],
         supports_check_mode=True,
     )
+    if not validation.HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"))
     if not validation.HAS_JSONSCHEMA:
         module.fail_json(msg=missing_required_lib("jsonschema"), exception=str(validation.JSONSCHEMA_IMPORT_ERROR))
     if not versions.HAS_SEMANTIC_VERSION:

@@ -9,7 +9,11 @@ import os
 import shutil
 import subprocess
 
-import yaml
+try:
+    import yaml
+    HAS_YAML = True
+except ImportError:  # the modules report it with missing_required_lib
+    HAS_YAML = False
 
 
 class KustomizeError(Exception):

@@ -14,7 +14,11 @@ import os
 import re
 from decimal import Decimal
 
-import yaml
+try:
+    import yaml
+    HAS_YAML = True
+except ImportError:  # the modules report it with missing_required_lib
+    HAS_YAML = False
 
 from ansible_collections.aphex.platform.plugins.module_utils.tenant_packages import schema as s
 from ansible_collections.aphex.platform.plugins.module_utils.tenant_packages.versions import (

@@ -16,8 +16,8 @@ from ansible_collections.aphex.platform.plugins.module_utils.tenant_packages imp
 ROOT = {"apiVersion": "orchestr8.io/v1", "kind": "Module", "metadata": {"name": "my-service", "version": "1.0.0"},
         "spec": {"dependencies": [{"name": "postgresql", "version": ">=12.0.0"},
                                   {"name": "redis", "version": "^6.0", "optional": True}]}}
-AVAILABLE = [{"apiVersion": "orchestr8.io/v1", "kind": "Module", "metadata": {"name": "postgresql",
-                                                                               "version": "12.1.0"}, "spec": {}}]
+AVAILABLE = [{"apiVersion": "orchestr8.io/v1", "kind": "Module",
+              "metadata": {"name": "postgresql", "version": "12.1.0"}, "spec": {}}]
 
 EXPECTED_DOT = r'''digraph "my-service dependencies" {
   rankdir=LR;
