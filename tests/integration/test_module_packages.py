@@ -236,3 +236,37 @@ def test_o8_cli_maps_onto_the_playbooks(gitops, tmp_path, kubectl_env):
     done = subprocess.run(o8 + ["module", "validate", str(tmp_path / "nothing-here")], env=env, capture_output=True,
                           text=True)
     assert done.returncode != 0
+
+
+def test_tenant_module_promotion(tmp_path, kubectl_env):
+    """A tenant's module as tenant-add-module.yml generates it (the catalog's base and overlays) is promoted."""
+    repo = tmp_path / "gitops"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.name", "Test")
+    git(repo, "config", "user.email", "test@example.com")
+    created = run_playbook(PLAYBOOKS / "tenant-create.yml", env=kubectl_env, extra_vars={
+        "gitops_repo": str(repo), "tenant": "test-company", "tier": "standard", "domain": "test-company.example.com",
+        "repo_url": "https://git.example.com/platform/gitops.git"})
+    assert created.ok, created.summary()
+    added = run_playbook(PLAYBOOKS / "tenant-add-module.yml", env=kubectl_env, extra_vars={
+        "gitops_repo": str(repo), "tenant": "test-company", "module": "redis"})
+    assert added.ok, added.summary()
+    module = repo / "tenants/test-company/modules/redis"
+    base_image = next(line.split("image:")[1].strip() for f in sorted((module / "base").iterdir())
+                      for line in f.read_text().splitlines() if line.strip().startswith("image:"))
+    image_name = base_image.rsplit(":", 1)[0]
+    dev = module / "overlays/dev/kustomization.yaml"
+    dev.write_text(dev.read_text() + f"images:\n- name: {image_name}\n  newTag: promoted-1\n")
+    git(repo, "commit", "-qam", "dev: redis promoted-1")
+    extra = {"repo": str(repo), "tenant": "test-company", "module": "redis", "from_env": "dev"}
+    first = ok_twice("module-promote.yml", extra, kubectl_env)
+    assert first.task("Build, validate and commit").result["commit"] == git(repo, "rev-parse", "HEAD")
+    assert git(repo, "log", "-1", "--format=%s") == "Promote test-company/redis from dev to staging"
+    staging = yaml.safe_load((module / "overlays/staging/kustomization.yaml").read_text())
+    assert staging["images"] == [{"name": image_name, "newTag": "promoted-1"}]
+    objects = kustomize.build(str(module / "overlays/staging"),
+                              os.path.join(kubectl_env["PATH"].split(os.pathsep)[0], "kubectl"))
+    images = [c["image"] for o in objects if o["kind"] in ("Deployment", "StatefulSet")
+              for c in o["spec"]["template"]["spec"]["containers"]]
+    assert f"{image_name}:promoted-1" in images

@@ -165,7 +165,10 @@ def promote(repo: str, module_path: str, source: str, target: str = "", check_mo
     if not os.path.isdir(module_dir):
         raise PromotionError(f"path: {module_path} is not a directory in {root}")
     manifest = os.path.join(module_dir, MODULE_FILE)
-    name = os.path.basename(module_path)
+    parts = module_path.split("/")
+    # tenants/<tenant>/modules/<module> is named tenant/module; other module directories by their last part.
+    name = f"{parts[1]}/{parts[3]}" if len(parts) == 4 and parts[0] == "tenants" and parts[2] == "modules" \
+        else parts[-1]
     if os.path.isfile(manifest):
         document, errors = load_document(manifest)
         errors = errors or validate_document(document, "Module")
