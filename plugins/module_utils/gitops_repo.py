@@ -25,8 +25,6 @@ import posixpath
 import subprocess
 import tempfile
 
-import yaml
-
 DEFAULT_AUTHOR_NAME = "aphex-platform"
 DEFAULT_AUTHOR_EMAIL = "aphex-platform@localhost"
 
@@ -40,24 +38,34 @@ class GitOpsRepoError(Exception):
         self.result = result or {}
 
 
-class _Dumper(yaml.SafeDumper):
-    """Block style, multi-line strings as literal blocks, lists indented under their key (yamllint's default)."""
-
-    def increase_indent(self, flow=False, indentless=False):
-        return super().increase_indent(flow, False)
+_DUMPER = None
 
 
-def _str_representer(dumper, value):
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+def _dumper():
+    """A SafeDumper with block style, multi-line strings as literal blocks and lists indented under their key
+    (yamllint's default). PyYAML is imported here, not at module level (ansible-test's import sanity)."""
+    global _DUMPER  # pylint: disable=global-statement
+    if _DUMPER is None:
+        import yaml  # pylint: disable=import-outside-toplevel
 
+        class Dumper(yaml.SafeDumper):
+            def increase_indent(self, flow=False, indentless=False):
+                return super().increase_indent(flow, False)
 
-_Dumper.add_representer(str, _str_representer)
+        def str_representer(dumper, value):
+            style = "|" if "\n" in value else None
+            return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+        Dumper.add_representer(str, str_representer)
+        _DUMPER = Dumper
+    return _DUMPER
 
 
 def to_yaml(obj) -> str:
     """One YAML document, key order kept as given (callers build dicts in a fixed order), no line folding."""
-    return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=4096)
+    import yaml  # pylint: disable=import-outside-toplevel
+    return yaml.dump(obj, Dumper=_dumper(), sort_keys=False, default_flow_style=False, allow_unicode=True,
+                     width=4096)
 
 
 def to_yaml_documents(objects: list) -> str:

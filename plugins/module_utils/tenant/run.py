@@ -52,6 +52,34 @@ def _read_document(params: dict) -> tuple:
     return document, source
 
 
+def tenant_namespaces(document: dict) -> set:
+    name = document.get("name")
+    if not isinstance(name, str):
+        return set()
+    modules = document.get("modules") if isinstance(document.get("modules"), dict) else {}
+    return {name} | {f"{name}-{module}" for module in modules}
+
+
+def namespace_clashes(repo: str, tenant: dict) -> list:
+    """Namespaces of ``tenant`` another tenant of the repository already uses (tenant ``acme`` with module
+    ``redis`` and a tenant named ``acme-redis`` would share ``acme-redis``)."""
+    mine = tenant_namespaces(tenant)
+    errors = []
+    base = os.path.join(repo, "tenants")
+    for other in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        path = os.path.join(base, other, "tenant.yaml")
+        if other == tenant["name"] or not os.path.isfile(path):
+            continue
+        with open(path, encoding="utf-8") as handle:
+            document, problems = validation.load_yaml(handle.read(), path)
+        if problems:
+            continue
+        for namespace in sorted(mine & tenant_namespaces(document)):
+            field = "name" if namespace == tenant["name"] else f"modules.{namespace[len(tenant['name']) + 1:]}"
+            errors.append(f"{field}: namespace '{namespace}' is already used by tenant '{other}'")
+    return errors
+
+
 def _apply_changes(document: dict, params: dict, cat) -> tuple:
     document = dict(document)
     added = []
@@ -93,6 +121,10 @@ def run(params: dict, check_mode: bool = False, diff: bool = False, cat=None) ->
         raise TenantError("invalid tenant configuration: " + "; ".join(checked["errors"]), checked["errors"],
                           {"errors": checked["errors"]})
     tenant = checked["tenant"]
+    if params.get("repo"):
+        clashes = namespace_clashes(params["repo"], tenant)
+        if clashes:
+            raise TenantError("invalid tenant configuration: " + "; ".join(clashes), clashes, {"errors": clashes})
     result = {"changed": False, "tenant": tenant, "errors": [], "modules_added": added}
     if params.get("validate_only"):
         return result

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import copy
 
-import yaml
-
 from ..organization.validation import email_errors, privileged_match
 from . import quantity
 from .schema import ENVIRONMENTS, schema_errors
@@ -42,6 +40,8 @@ def catalog():
 
 def load_yaml(text: str, source: str = "tenant.yaml"):
     """Parse tenant.yaml; returns (document, errors)."""
+    # Not at module level: ansible-test's import sanity loads module_utils without PyYAML.
+    import yaml  # pylint: disable=import-outside-toplevel
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:

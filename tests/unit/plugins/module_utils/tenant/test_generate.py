@@ -224,3 +224,10 @@ def test_validate_only_needs_no_repo(tmp_path):
     with pytest.raises(run.TenantError) as info:
         run.run({"src": str(path), "validate_only": True})
     assert info.value.errors == ["tier: 'gold' must be one of starter, standard, enterprise"]
+
+
+def test_namespaces_must_not_clash_with_another_tenants(repo):
+    run.run({"name": "acme-redis", "repo": str(repo), "config": dict(CREATE, name="acme-redis")})
+    with pytest.raises(run.TenantError) as info:
+        run.run({"name": "acme", "repo": str(repo), "config": dict(CREATE, name="acme", modules={"redis": {}})})
+    assert info.value.errors == ["modules.redis: namespace 'acme-redis' is already used by tenant 'acme-redis'"]
