@@ -175,7 +175,7 @@ def promote(repo: str, module_path: str, source: str, target: str = "", check_mo
         if errors:
             raise PromotionError(f"{module_path}/{MODULE_FILE}: " + "; ".join(errors))
         name = f"{document['metadata']['name']} {document['metadata']['version']}"
-    _, source_data = _kustomization(module_dir, source, module_path)
+    source_data = _kustomization(module_dir, source, module_path)[1]
     target_text, target_data = _kustomization(module_dir, target, module_path)
     _build(os.path.join(module_dir, "overlays", source), f"{module_path}/overlays/{source}", kustomize_binary)
     wanted = promoted_kustomization(source_data, target_data)

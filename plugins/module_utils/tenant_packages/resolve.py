@@ -114,7 +114,7 @@ def resolve(root: dict, available) -> dict:
                         continue
                 constraints.setdefault(target, []).append((via, dep["version"], dep["optional"]))
                 if target not in selected:
-                    pick = best_match(catalog[target], [c for _, c, _ in constraints[target]])
+                    pick = best_match(catalog[target], [c[1] for c in constraints[target]])
                     selected[target] = pick or max(catalog[target], key=parse_version)
                 chains.setdefault(target, chains[name] + [_label(target, selected[target])])
                 edges.append({"from": name, "to": target, "constraint": dep["version"], "optional": dep["optional"]})
@@ -124,14 +124,14 @@ def resolve(root: dict, available) -> dict:
                 del selected[name]  # reached only through a version that is no longer chosen
         changed = reopened
         for target in sorted(constraints):
-            wanted = [c for _, c, _ in constraints[target]]
+            wanted = [c[1] for c in constraints[target]]
             if best_match([selected[target]], wanted):
                 continue
             pick = best_match(catalog[target], wanted)
             if pick is None:
                 listing = "; ".join(f"{via} requires {c}{' (optional)' if opt else ''}"
                                     for via, c, opt in constraints[target])
-                if all(opt for _, _, opt in constraints[target]):
+                if all(c[2] for c in constraints[target]):
                     excluded[target] = (f"no version satisfies {' and '.join(wanted)} (available: "
                                         f"{', '.join(sorted(catalog[target], key=parse_version))})")
                     del selected[target]

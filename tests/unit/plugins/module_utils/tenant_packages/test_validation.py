@@ -56,7 +56,7 @@ def test_every_mistake_is_reported_in_one_run(tmp_path):
     document = {"apiVersion": "v1", "kind": "Module", "metadata": {"name": "X", "version": "1"},
                 "spec": {"owner": "nobody", "dependencies": [{"nam": "a"}]}}
     errors = validation.validate_document(document)
-    assert [e.split(":")[0] for e in errors] == [
+    assert [e.split(":", maxsplit=1)[0] for e in errors] == [
         "apiVersion", "metadata.name", "metadata.version", "spec.dependencies[0].name", "spec.dependencies[0].nam",
         "spec.owner"]
 
@@ -86,7 +86,7 @@ def test_module_directory_valid(tmp_path):
 
 def test_module_directory_layout_errors(tmp_path):
     root = _module_dir(tmp_path, name="other-name", overlays=("dev",))
-    _, errors = validation.validate_module_dir(str(root))
+    errors = validation.validate_module_dir(str(root))[1]
     assert errors == [
         "metadata.name: my-service must match the directory name other-name",
         "overlays/staging/kustomization.yaml: missing (a module has a Kustomize base and the overlays dev, staging, "
