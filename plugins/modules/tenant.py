@@ -24,7 +24,7 @@ description:
     catalog's base and C(dev)/C(staging)/C(production) overlays) and C(applications/) (an Argo CD AppProject and one
     Application per module), then commits the tenant's directory with a clear message. Files no longer generated
     are deleted. A run that changes no byte makes no commit and reports C(changed=false).
-  - Runs on the controller (C(delegate_to: localhost)); needs C(git) and the C(jsonschema) Python library.
+  - "Runs on the controller (C(delegate_to: localhost)); needs C(git) and the C(jsonschema) Python library."
 attributes:
   check_mode:
     support: full
@@ -80,7 +80,7 @@ options:
     type: bool
     default: false
   commit_message:
-    description: Commit message; by default it says what happened (C(tenant acme: add module langfuse ...)).
+    description: "Commit message; by default it says what happened, e.g. C(tenant acme: add module langfuse)."
     type: str
   author_name:
     description: Author of the commit; defaults to the repository's git configuration, else C(aphex-platform).
@@ -147,7 +147,7 @@ tenant:
   type: dict
   sample: {name: test-company, tier: starter, domain: test-company.example.com, modules: {redis: {}}}
 errors:
-  description: The validation errors, each C(<field>: <message>); empty on success.
+  description: "The validation errors, each C(<field>: <message>); empty on success."
   returned: always
   type: list
   elements: str

@@ -31,7 +31,9 @@ MODULE_LABEL = "orchestr8.platform/module"
 ORG_LABEL = "aphex.dev/org"
 APPLICATION_API = "argoproj.io/v1alpha1"
 IN_CLUSTER = "https://kubernetes.default.svc"
-CASCADE_FINALIZER = "resources-finalizer.argocd.argoproj.io"
+# Foreground cascading deletion, like the bare "resources-finalizer.argocd.argoproj.io" (Argo CD's
+# ForegroundPropagationPolicyFinalizer); the API server warns about finalizer names without a path.
+CASCADE_FINALIZER = "resources-finalizer.argocd.argoproj.io/foreground"
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 BUNDLE_KIND = "TenantBundle"
 

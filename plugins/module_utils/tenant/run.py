@@ -80,6 +80,34 @@ def namespace_clashes(repo: str, tenant: dict) -> list:
     return errors
 
 
+def keep_promoted_images(repo: str, root: str, files: dict, cat) -> dict:
+    """Regeneration must not undo a promotion: the ``images`` of an overlay's kustomization.yaml belong to module
+    promotion (module-promote.yml sets them per environment), everything else to generation. A committed overlay
+    with ``images`` keeps them; when the result means the same as the committed file, its bytes are kept."""
+    import yaml  # pylint: disable=import-outside-toplevel
+    files = dict(files)
+    prefix = f"{root}/modules/"
+    for rel in sorted(files):
+        parts = rel[len(prefix):].split("/") if rel.startswith(prefix) else []
+        if len(parts) != 4 or parts[1] != "overlays" or parts[3] != "kustomization.yaml":
+            continue
+        path = os.path.join(repo, rel)
+        if not os.path.isfile(path):
+            continue
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        try:
+            current = yaml.safe_load(text)
+        except yaml.YAMLError:
+            continue
+        if not isinstance(current, dict) or not current.get("images"):
+            continue
+        wanted = yaml.safe_load(files[rel])
+        wanted["images"] = current["images"]
+        files[rel] = text if wanted == current else cat.to_yaml(wanted)
+    return files
+
+
 def _apply_changes(document: dict, params: dict, cat) -> tuple:
     document = dict(document)
     added = []
@@ -136,6 +164,7 @@ def run(params: dict, check_mode: bool = False, diff: bool = False, cat=None) ->
         raise TenantError("cannot generate the tenant: " + "; ".join(exc.errors), exc.errors,
                           {"errors": exc.errors}) from exc
     root = gen.tenant_dir(tenant["name"])
+    files = keep_promoted_images(params["repo"], root, files, cat)
     existed = os.path.exists(os.path.join(params["repo"], root, "tenant.yaml"))
     try:
         synced = gitops_repo.sync(params["repo"], files, _message(params, tenant["name"], added, existed),

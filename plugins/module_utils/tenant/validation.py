@@ -96,17 +96,10 @@ def module_usage(cat, tenant: dict, module: str, options: dict) -> dict:
     surge, requests, limits, volumes); the catalog's default totals when it cannot compute them for the options.
     """
     env = tenant["environment"]
-    totals = None
-    usage_fn = getattr(cat, "module_usage", None)
-    if usage_fn is not None:
-        totals = usage_fn(tenant, module, options, env)
-    else:
-        render = getattr(cat, "render", None)
-        if render is not None and hasattr(render, "_plan") and hasattr(render, "_totals"):
-            try:
-                totals = render._totals(render._plan(tenant, module, options, check_image=False), env)
-            except Exception:  # invalid options: validate_module reports them, fall back to the defaults
-                totals = None
+    try:
+        totals = cat.module_usage(tenant, module, options, env)
+    except cat.CatalogError:  # bad options: validate_module names them; count the module's defaults meanwhile
+        totals = None
     if totals is None:
         entry = cat.catalog_entry(module)
         totals = (entry.get("per_environment") or {}).get(env) or \

@@ -5,11 +5,12 @@
 
     catalog_entry(name) -> dict                  requests/limits, dependencies, roles, gpu, ports
     validate_module(tenant, module, options)     -> ["field: message", ...]
+    module_usage(tenant, module, options, env)   -> {requests, limits, pods, persistentvolumeclaims}
     render_module(tenant, module, options)       -> {relpath: YAML text} (Kustomize base + overlays)
 """
 
 from .render import (CATALOG_NAMES, ENVIRONMENTS, LABEL_MODULE, LABEL_TENANT, TENANT_GPU_FIELD, CatalogError,
-                     catalog_entry, render_module, to_yaml, validate_module)
+                     catalog_entry, module_usage, render_module, to_yaml, validate_module)
 
 __all__ = ["CATALOG_NAMES", "ENVIRONMENTS", "LABEL_MODULE", "LABEL_TENANT", "TENANT_GPU_FIELD", "CatalogError",
-           "catalog_entry", "render_module", "to_yaml", "validate_module"]
+           "catalog_entry", "module_usage", "render_module", "to_yaml", "validate_module"]

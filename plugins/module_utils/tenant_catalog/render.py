@@ -14,9 +14,8 @@ create it; its keys are the entry's ``secret_keys``).
 from __future__ import annotations
 
 import copy
+import functools
 import re
-
-import yaml
 
 from ansible_collections.aphex.platform.plugins.module_utils.organization.objects import network_policy
 from . import quantity
@@ -130,6 +129,20 @@ def catalog_entry(name: str) -> dict:
         "pods": per_env["production"]["pods"],
         "per_environment": per_env,
     }
+
+
+def module_usage(tenant: dict, module: str, options: dict | None = None, env: str = "production") -> dict:
+    """What one module takes in one environment with these options: {requests, limits, pods,
+    persistentvolumeclaims} (rolling-update surge pods included), the same figures as its ResourceQuota.
+
+    A missing image of a generic template does not matter here; any other bad option raises CatalogError."""
+    options = {} if options is None else options
+    if env not in ENVIRONMENTS:
+        raise CatalogError([f"environment: unknown environment {env!r}; allowed: {', '.join(ENVIRONMENTS)}"])
+    errors = [e for e in validate_module(tenant, module, options) if not e.startswith("options.image: required")]
+    if errors:
+        raise CatalogError(errors)
+    return _totals(_plan(tenant, module, options, check_image=False), env)
 
 
 # --- validation ----------------------------------------------------------------------------------------
@@ -713,26 +726,28 @@ def _ingress(plan: dict) -> dict:
 
 # --- files ---------------------------------------------------------------------------------------------
 
-class _Dumper(yaml.SafeDumper):
+@functools.lru_cache(maxsize=None)
+def _dumper():
     """Block style, no anchors/aliases (shared sub-dicts must not become &id001), multi-line strings as |."""
+    import yaml  # pylint: disable=import-outside-toplevel  # PyYAML ships with ansible-core
 
-    def ignore_aliases(self, data):
-        return True
+    class Dumper(yaml.SafeDumper):  # pylint: disable=too-many-ancestors
+        def ignore_aliases(self, data):
+            return True
 
+    def represent_str(dumper, data):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if "\n" in data else None)
 
-def _str_representer(dumper, data):
-    style = "|" if "\n" in data else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-_Dumper.add_representer(str, _str_representer)
+    Dumper.add_representer(str, represent_str)
+    return yaml, Dumper
 
 
 def to_yaml(documents) -> str:
     """Byte-stable YAML: sorted keys, block style, '---' between documents, trailing newline."""
+    yaml, dumper = _dumper()
     if isinstance(documents, dict):
         documents = [documents]
-    return yaml.dump_all(documents, Dumper=_Dumper, sort_keys=True, default_flow_style=False,
+    return yaml.dump_all(documents, Dumper=dumper, sort_keys=True, default_flow_style=False,
                          explicit_start=len(documents) > 1, width=4096, allow_unicode=True)
 
 

@@ -13,7 +13,7 @@ ENTRY = {
     "gpu": None,
     "expose": None,
     "internet_egress": False,
-    "config": {"CLICKHOUSE_USER": "langfuse", "CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT": "1"},
+    "config": {"CLICKHOUSE_USER": "${tenant}", "CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT": "1"},
     "secret_keys": ["password"],
     "workloads": [
         {
@@ -24,7 +24,8 @@ ENTRY = {
             "probe": {"type": "http", "path": "/ping", "port": "http", "startup_seconds": 120},
             "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
             "user": 101,
-            "writable": ["/tmp", "/var/log/clickhouse-server"],
+            # the entrypoint writes the CLICKHOUSE_USER account into users.d
+            "writable": ["/tmp", "/var/log/clickhouse-server", "/etc/clickhouse-server/users.d"],
             "storage": {"path": "/var/lib/clickhouse", "size": "20Gi"},
             "secret_env": {"CLICKHOUSE_PASSWORD": "password"},
             "replicas": {"dev": 1, "staging": 1, "production": 1},

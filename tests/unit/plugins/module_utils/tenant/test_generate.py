@@ -231,3 +231,18 @@ def test_namespaces_must_not_clash_with_another_tenants(repo):
     with pytest.raises(run.TenantError) as info:
         run.run({"name": "acme", "repo": str(repo), "config": dict(CREATE, name="acme", modules={"redis": {}})})
     assert info.value.errors == ["modules.redis: namespace 'acme-redis' is already used by tenant 'acme-redis'"]
+
+
+def test_regeneration_keeps_images_a_promotion_committed(repo):
+    params = {"name": "test-company", "repo": str(repo), "config": dict(CREATE, modules={"redis": {}})}
+    run.run(params)
+    overlay = repo / ROOT / "modules/redis/overlays/staging/kustomization.yaml"
+    promoted = overlay.read_text() + "images:\n- name: docker.io/library/redis\n  newTag: 8.2.2\n"
+    overlay.write_text(promoted)
+    git(repo, "commit", "-qam", "Promote redis from dev to staging")
+    again = run.run(params)
+    assert not again["changed"] and again["commit"] is None
+    assert overlay.read_text() == promoted
+    # A real change elsewhere regenerates the overlay and still keeps the promoted images.
+    changed = run.run(dict(params, config=dict(CREATE, modules={"redis": {"storage": "5Gi"}})))
+    assert changed["commit"] and "newTag: 8.2.2" in overlay.read_text()
