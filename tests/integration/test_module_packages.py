@@ -31,7 +31,7 @@ def kubectl_env(toolchain):
 
 
 def git(repo, *args) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, check=False).stdout.strip()
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout.strip()
 
 
 def ok_twice(playbook, extra_vars, env):
@@ -270,3 +270,9 @@ def test_tenant_module_promotion(tmp_path, kubectl_env):
     images = [c["image"] for o in objects if o["kind"] in ("Deployment", "StatefulSet")
               for c in o["spec"]["template"]["spec"]["containers"]]
     assert f"{image_name}:promoted-1" in images
+    # Regenerating the tenant keeps the promoted release: nothing to write, no commit.
+    head = git(repo, "rev-parse", "HEAD")
+    again = run_playbook(PLAYBOOKS / "tenant-add-module.yml", env=kubectl_env, extra_vars={
+        "gitops_repo": str(repo), "tenant": "test-company", "module": "redis"})
+    assert again.ok and again.changed() == 0 and git(repo, "rev-parse", "HEAD") == head, again.summary()
+    assert yaml.safe_load((module / "overlays/staging/kustomization.yaml").read_text())["images"] == staging["images"]

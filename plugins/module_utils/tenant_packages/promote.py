@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 import shutil
 import tempfile
 
@@ -195,29 +194,3 @@ def promote(repo: str, module_path: str, source: str, target: str = "", check_mo
                    "promoted": {field: wanted.get(field) for field in PROMOTED_FIELDS}})
     return result
 
-
-OVERLAY_KUSTOMIZATION = re.compile(r"(^|/)overlays/(%s)/kustomization\.yaml$" % "|".join(ENVIRONMENTS))
-
-
-def keep_promoted_fields(repo: str, files: dict) -> dict:
-    """Generated files with the release of every environment kept: for each generated
-    ``.../overlays/<env>/kustomization.yaml`` whose committed version in ``repo`` has ``images`` (set by a
-    promotion, or by CI in dev), the generated one gets the same ``images``. Generators that rewrite whole module
-    trees (tenant generation) call this before writing, so regenerating a tenant never undoes a promotion.
-    Files without a release are returned byte for byte as generated."""
-    result = dict(files)
-    for relpath, content in files.items():
-        if not OVERLAY_KUSTOMIZATION.search(relpath):
-            continue
-        try:
-            with open(os.path.join(repo, relpath), encoding="utf-8") as handle:
-                current = yaml.safe_load(handle)
-        except (OSError, yaml.YAMLError):
-            continue
-        if not isinstance(current, dict) or not any(current.get(field) for field in PROMOTED_FIELDS):
-            continue
-        generated = yaml.safe_load(content)
-        wanted = promoted_kustomization(current, generated)
-        if wanted != generated:
-            result[relpath] = gitops_repo.to_yaml(wanted)
-    return result

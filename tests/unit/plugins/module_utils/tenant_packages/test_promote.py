@@ -7,7 +7,6 @@ kustomize builds, refusal) runs in tests/integration/test_module_packages.py."""
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from ansible_collections.aphex.platform.plugins.module_utils.tenant_packages import promote
 from ansible_collections.aphex.platform.plugins.module_utils.tenant_packages.promote import PromotionError
@@ -73,18 +72,3 @@ def test_cronjob_needs_no_probes():
                "containers": [{k: v for k, v in GOOD_CONTAINER.items() if not k.endswith("Probe")}]}}}}}}
     assert promote.workload_errors([job]) == []
 
-
-def test_regeneration_keeps_the_release_of_each_environment(tmp_path):
-    overlay = "tenants/acme/modules/api/overlays/staging/kustomization.yaml"
-    (tmp_path / overlay).parent.mkdir(parents=True)
-    (tmp_path / overlay).write_text("resources: [../../base]\nimages:\n- {name: api, newTag: 1.2.0}\n")
-    generated = {overlay: "resources:\n- ../../base\nreplicas:\n- {name: api, count: 2}\n",
-                 "tenants/acme/modules/api/overlays/dev/kustomization.yaml": "resources: [../../base]\n",
-                 "tenants/acme/modules/api/base/kustomization.yaml": "images: [{name: x}]\n"}
-    kept = promote.keep_promoted_fields(str(tmp_path), generated)
-    assert yaml.safe_load(kept[overlay]) == {"resources": ["../../base"], "replicas": [{"name": "api", "count": 2}],
-                                             "images": [{"name": "api", "newTag": "1.2.0"}]}
-    # no release committed (dev), and files that are not overlays, stay byte for byte as generated
-    for path in list(generated)[1:]:
-        assert kept[path] == generated[path]
-    assert promote.keep_promoted_fields(str(tmp_path), kept) == kept  # stable: a re-run writes the same bytes
