@@ -276,3 +276,29 @@ def test_tenant_module_promotion(tmp_path, kubectl_env):
         "gitops_repo": str(repo), "tenant": "test-company", "module": "redis"})
     assert again.ok and again.changed() == 0 and git(repo, "rev-parse", "HEAD") == head, again.summary()
     assert yaml.safe_load((module / "overlays/staging/kustomization.yaml").read_text())["images"] == staging["images"]
+
+
+@pytest.mark.cluster
+@pytest.mark.parametrize("template", sorted(builtin_templates.BUILTIN_TEMPLATES))
+def test_builtin_template_objects_pass_server_side_dry_run(template, tmp_path, local_cluster, kubectl_env):
+    """Every object of every overlay of a built-in template is accepted by the API server (server-side dry run;
+    the namespace is created for real, with enforced restricted Pod Security, and deleted afterwards)."""
+    name = f"o8-{template}"
+    assert run_playbook(PLAYBOOKS / "module-init.yml", env=kubectl_env, extra_vars={
+        "module_name": name, "template": template, "dest": str(tmp_path)}).ok
+    kubectl = [os.path.join(kubectl_env["PATH"].split(os.pathsep)[0], "kubectl"),
+               "--kubeconfig", local_cluster["kubeconfig"]]
+    namespace = (tmp_path / name / "base" / "namespace.yaml").read_text()
+    subprocess.run(kubectl + ["apply", "--server-side", "--field-manager", "aphex-platform", "-f", "-"],
+                   input=namespace, text=True, check=True, capture_output=True)
+    try:
+        for env in ("dev", "staging", "production"):
+            built = subprocess.run(kubectl + ["kustomize", str(tmp_path / name / "overlays" / env)],
+                                   text=True, check=True, capture_output=True).stdout
+            done = subprocess.run(kubectl + ["apply", "--server-side", "--dry-run=server", "--field-manager",
+                                             "aphex-platform", "-f", "-"], input=built, text=True,
+                                  capture_output=True, check=False)
+            assert done.returncode == 0, f"{env}: {done.stderr}"
+            assert "(server dry run)" in done.stdout
+    finally:
+        subprocess.run(kubectl + ["delete", "namespace", name, "--wait=false"], capture_output=True, check=False)
