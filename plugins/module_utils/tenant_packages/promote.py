@@ -193,4 +193,3 @@ def promote(repo: str, module_path: str, source: str, target: str = "", check_mo
     result.update({"module": name, "path": module_path, "from": source, "to": target,
                    "promoted": {field: wanted.get(field) for field in PROMOTED_FIELDS}})
     return result
-

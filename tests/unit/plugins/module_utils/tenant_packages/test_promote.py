@@ -71,4 +71,3 @@ def test_cronjob_needs_no_probes():
                "securityContext": {"runAsNonRoot": True},
                "containers": [{k: v for k, v in GOOD_CONTAINER.items() if not k.endswith("Probe")}]}}}}}}
     assert promote.workload_errors([job]) == []
-
