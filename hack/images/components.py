@@ -30,6 +30,13 @@ GO_COMPONENTS = {
         # upstream replaces api/v2 with ./api/v2; api/v2.4.0 is tagged on the same commit
         "replaces": {"github.com/dexidp/dex/api/v2": "github.com/dexidp/dex/api/v2@v2.4.0"},
         "ldflags": "-X main.version=v2.44.0",
+        # Dex wraps KUBERNETES_SERVICE_HOST in brackets even for IPv4 ("IPv4 also works with square
+        # brackets"); Go >= 1.26's net/url rejects "https://[10.96.0.1]:443" ("invalid IP-literal"), so
+        # the kubernetes storage cannot start. Upstream built v2.44.0 with Go 1.25; only Go 1.26 is here.
+        "patches": {"storage/kubernetes/client.go": [(
+            '\thost = "[" + host + "]"\n\tcluster := k8sapi.Cluster{\n\t\tServer:               "https://" + host + ":" + port,',
+            '\tcluster := k8sapi.Cluster{\n\t\tServer:               "https://" + net.JoinHostPort(host, port),')]},
+        "patch_revision": 1,
     },
     "argocd": {
         # v3.5.1's gitops-engine is refused by the proxy; v3.5.2 with its gitops-engine commit is served

@@ -61,10 +61,32 @@ def parse_replaces(gomod_text: str) -> list[tuple[str, str]]:
     return out
 
 
+def apply_patches(module_dir: str, target: str, patches: dict) -> None:
+    """Copy the module's source to target and replace exact text: {relpath: [(old, new), ...]}; each old
+    text must occur exactly once (a patch that no longer applies fails the build instead of going stale)."""
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(module_dir, target)
+    for base, dirs, names in os.walk(target):  # the module cache is read-only
+        for name in dirs + names:
+            os.chmod(os.path.join(base, name), 0o755 if name in dirs else 0o644)
+    for rel, edits in patches.items():
+        path = os.path.join(target, rel)
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        for old, new in edits:
+            if text.count(old) != 1:
+                raise RuntimeError(f"patch for {rel} does not apply: {old!r} found {text.count(old)} times")
+            text = text.replace(old, new)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+
 def build(module: str, version: str, packages: list[str], out_dir: str, work_dir: str,
-          ldflags: str = "", replaces: dict | None = None, outputs: dict | None = None) -> float:
+          ldflags: str = "", replaces: dict | None = None, outputs: dict | None = None,
+          patches: dict | None = None) -> float:
     """Build `packages` of module@version into out_dir; returns seconds. `replaces` adds/overrides
-    (old -> new@v); `outputs` maps package -> binary name when it differs from the last path element."""
+    (old -> new@v); `outputs` maps package -> binary name when it differs from the last path element;
+    `patches` (see apply_patches) builds a patched copy of the module's source instead."""
     start = time.monotonic()
     os.makedirs(work_dir, exist_ok=True)
     for name in ("go.mod", "go.sum"):
@@ -78,8 +100,12 @@ def build(module: str, version: str, packages: list[str], out_dir: str, work_dir
     edits = [f"-go={go_line}", f"-require={module}@{version}"]
     merged = dict(parse_replaces(gomod))
     merged.update(replaces or {})
+    if patches:
+        apply_patches(info["Dir"], os.path.join(work_dir, "patched-src"), patches)
+        merged[module] = "./patched-src"
     for old, new in merged.items():
         edits.append(f"-replace={old}={new}")
+    # go mod init in work_dir must not see patched-src as part of the scratch module: it has its own go.mod
     _go(["mod", "edit"] + edits, work_dir)
     tmp = out_dir + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)

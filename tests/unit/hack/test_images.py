@@ -171,3 +171,17 @@ def test_push_mounts_shared_layers_instead_of_sending_them(tmp_path, registry):
     sent = float(outcome.split("(")[1].split(" MB")[0]) * 1e6
     assert base["size"] > 500_000 and sent < 100_000  # only the new layer and the config went over the wire
     assert client.has_blob("aphex/git-server", base["digest"])
+
+
+def test_patches_apply_exactly_once_or_fail(tmp_path):
+    module = tmp_path / "mod"
+    (module / "pkg").mkdir(parents=True)
+    (module / "go.mod").write_text("module example.com/m\n")
+    (module / "pkg" / "a.go").write_text('host = "[" + host + "]"\n')
+    module.chmod(0o555)
+    target = str(tmp_path / "patched")
+    gobuild.apply_patches(str(module), target, {"pkg/a.go": [('"[" + host + "]"', "host")]})
+    assert open(os.path.join(target, "pkg", "a.go"), encoding="utf-8").read() == "host = host\n"
+    with pytest.raises(RuntimeError, match="does not apply"):
+        gobuild.apply_patches(str(module), target, {"pkg/a.go": [("not there", "x")]})
+    module.chmod(0o755)
