@@ -124,7 +124,7 @@ def write_image(path: str, name: str, layers: list, config: dict) -> str:
         "architecture": "amd64", "os": "linux",
         "config": {k: v for k, v in config.items() if v is not None},
         "rootfs": {"type": "layers", "diff_ids": [layer["diff_id"] for layer in layers]},
-        "history": [{"created_by": "aphex.platform hack/images"} for _ in layers],
+        "history": [{"created_by": "aphex.platform hack/images"}] * len(layers),
     }
     config_bytes = json.dumps(image_config, sort_keys=True).encode()
     config_digest = "sha256:" + hashlib.sha256(config_bytes).hexdigest()

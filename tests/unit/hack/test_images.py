@@ -39,22 +39,23 @@ def _load_push():
 
 push = _load_push()
 
-GOMOD = """module github.com/argoproj/argo-cd/v3
-
-go 1.26.3
-
-require github.com/x/y v1.0.0
-
-replace (
-	// a comment
-	github.com/golang/protobuf => github.com/golang/protobuf v1.5.4
-	k8s.io/api v0.0.0 => k8s.io/api v0.36.1
-	github.com/argoproj/argo-cd/gitops-engine => ./gitops-engine
+GOMOD = (
+    "module github.com/argoproj/argo-cd/v3\n"
+    "\n"
+    "go 1.26.3\n"
+    "\n"
+    "require github.com/x/y v1.0.0\n"
+    "\n"
+    "replace (\n"
+    "\t// a comment\n"
+    "\tgithub.com/golang/protobuf => github.com/golang/protobuf v1.5.4\n"
+    "\tk8s.io/api v0.0.0 => k8s.io/api v0.36.1\n"
+    "\tgithub.com/argoproj/argo-cd/gitops-engine => ./gitops-engine\n"
+    ")\n"
+    "\n"
+    "replace github.com/dexidp/dex/api/v2 => ./api/v2\n"
+    "replace gopkg.in/yaml.v2 => gopkg.in/yaml.v2 v2.4.0 // pinned\n"
 )
-
-replace github.com/dexidp/dex/api/v2 => ./api/v2
-replace gopkg.in/yaml.v2 => gopkg.in/yaml.v2 v2.4.0 // pinned
-"""
 
 
 def test_parse_replaces_keeps_module_replaces_and_drops_local_directories():
@@ -101,7 +102,7 @@ def test_archives_are_deterministic_and_readable(tmp_path):
     (tmp_path / "one").mkdir()
     archive, digest, base, app = _image(tmp_path / "one", "ghcr.io/a/b:v1")
     (tmp_path / "two").mkdir()
-    archive2, digest2, _, _ = _image(tmp_path / "two", "ghcr.io/a/b:v1")
+    archive2, digest2, _base2, _app2 = _image(tmp_path / "two", "ghcr.io/a/b:v1")
     assert digest == digest2
     with open(archive, "rb") as one, open(archive2, "rb") as two:
         assert one.read() == two.read()
@@ -135,7 +136,7 @@ def fixture_registry(tmp_path):
     proc = subprocess.Popen([binary, "serve", str(config)], stdout=subprocess.DEVNULL,  # pylint: disable=consider-using-with
                             stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
+        for _attempt in range(100):
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=1).read()
                 break
@@ -148,7 +149,7 @@ def fixture_registry(tmp_path):
 
 
 def test_push_uploads_once_then_reports_up_to_date(tmp_path, registry):
-    archive, digest, _, _ = _image(tmp_path, "ghcr.io/dexidp/dex:v2.44.0")
+    archive, digest, _base, _app = _image(tmp_path, "ghcr.io/dexidp/dex:v2.44.0")
     client = push.Registry(registry)
     assert push.push(client, archive, {}).startswith("pushed")
     assert client.manifest_digest("dexidp/dex", "v2.44.0") == digest
@@ -161,8 +162,8 @@ def test_push_uploads_once_then_reports_up_to_date(tmp_path, registry):
 
 
 def test_push_mounts_shared_layers_instead_of_sending_them(tmp_path, registry):
-    first, _, base, _ = _image(tmp_path, "docker.io/aphex/git:bookworm", sub="a")
-    second, _, _, app2 = _image(tmp_path, "docker.io/aphex/git-server:bookworm", payload=b"other\n", sub="b")
+    first, _digest, base, _app = _image(tmp_path, "docker.io/aphex/git:bookworm", sub="a")
+    second, _digest2, _base2, app2 = _image(tmp_path, "docker.io/aphex/git-server:bookworm", payload=b"other\n", sub="b")
     client = push.Registry(registry)
     homes: dict = {}
     push.push(client, first, homes)
