@@ -122,3 +122,15 @@ test-kind: toolchain
 
 clean:
 	rm -rf .cache collections tests/output
+
+# --- platform images for the e2e tests on kind (hack/images/README.md) -----------------------
+# Builds Tekton, Triggers, Dex and Argo CD from their Go modules and the small Debian images; cached by version in
+# ~/.cache/aphex-platform/images (about 20 min cold on 2 cores, seconds warm). images-push sends them to the kind
+# session's registry (source its env.sh first, or REGISTRY=127.0.0.1:PORT).
+.PHONY: images images-push
+images: toolchain
+	@start=$$(date +%s); $(PYTHON) hack/images/build; echo "images built in $$(( $$(date +%s) - start ))s"
+
+images-push:
+	@start=$$(date +%s); $(PYTHON) hack/images/push $(if $(REGISTRY),--registry $(REGISTRY)); \
+	  echo "images pushed in $$(( $$(date +%s) - start ))s"
