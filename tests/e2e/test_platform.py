@@ -98,6 +98,11 @@ def test_handoff_root_application_synced_and_rerun_unchanged(e2e_platform, git_s
     before = _argocd_objects(e2e_platform.api)
     assert ("Application", ROOT_APP) in before, sorted(before)
 
+    # Argo CD polls Git every ~3 minutes; ask for a refresh now (what a Git webhook to Argo CD would do).
+    client.CustomObjectsApi(e2e_platform.api).patch_namespaced_custom_object(
+        "argoproj.io", "v1alpha1", ARGOCD_NS, "applications", ROOT_APP,
+        {"metadata": {"annotations": {"argocd.argoproj.io/refresh": "normal"}}})
+
     run = e2e_platform.playbook("bootstrap.yml")
     print(run.summary(3000))
     assert run.ok, run.summary()
