@@ -43,7 +43,6 @@ SESSION_ENV = ("DOCKER_HOST", "APHEX_KIND_SESSION_DIR", "APHEX_KIND_NODE_IMAGE",
 FIRST_RUN_VARS = '{"argocd_verify_applications": []}'
 
 
-
 def _support():
     # Imported like tests/integration does: the collection is on the collections path as aphex.platform.
     from ansible_collections.aphex.platform.tests.support import playbook  # pylint: disable=import-outside-toplevel

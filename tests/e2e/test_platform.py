@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from gitserver import git_server  # noqa: F401  (fixture, tests/e2e/gitserver.py)
+from gitserver import git_server  # noqa: F401  pylint: disable=unused-import  (fixture, tests/e2e/gitserver.py)
 
 GITOPS_REPO = "platform-gitops"
 ARGOCD_NS = "argocd"
@@ -52,9 +52,10 @@ def test_webhook_scaled_to_zero_fails_the_pipelines_gate(e2e_platform):
     namespace, name = "tekton-pipelines", "tekton-pipelines-webhook"
     _scale(apps, namespace, name, 0)
     try:
-        _wait(lambda: not client.CoreV1Api(e2e_platform.api).list_namespaced_pod(
-            namespace, label_selector="app.kubernetes.io/name=webhook,app.kubernetes.io/part-of=tekton-pipelines").items,
-              120, "the webhook pods to be gone")
+        core = client.CoreV1Api(e2e_platform.api)
+        selector = "app.kubernetes.io/name=webhook,app.kubernetes.io/part-of=tekton-pipelines"
+        _wait(lambda: not core.list_namespaced_pod(namespace, label_selector=selector).items, 120,
+              "the webhook pods to be gone")
         run = e2e_platform.playbook("bootstrap.yml", tags=["tekton"], extra_vars={"tekton_wait_timeout": 45})
         print(run.summary(3000))
         assert not run.ok, "the Tekton gate passed with the webhook scaled to 0"
