@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from gitserver import git_server  # noqa: F401  pylint: disable=unused-import  (fixture, tests/e2e/gitserver.py)
+# The fixture of tests/e2e/gitserver.py.
+from gitserver import git_server  # noqa: F401 pylint: disable=unused-import
 
 GITOPS_REPO = "platform-gitops"
 ARGOCD_NS = "argocd"
