@@ -335,3 +335,11 @@ def test_argocd_image_override_is_a_kustomize_images_entry():
     kustomization = g.kustomization("install.yaml", "argocd", image="quay.io/argoproj/argocd:v3.5.2")
     assert kustomization["images"] == [{"name": "quay.io/argoproj/argocd", "newTag": "v3.5.2"}]
     assert "images" not in g.kustomization("install.yaml", "argocd")
+
+
+def test_other_install_images_by_upstream_name():
+    from ansible_collections.aphex.platform.plugins.module_utils import gitops as g
+    assert g.image_override("ghcr.io/dexidp/dex:v2.44.0", "ghcr.io/dexidp/dex") == [
+        {"name": "ghcr.io/dexidp/dex", "newTag": "v2.44.0"}]
+    with pytest.raises(g.GitOpsError, match=r"argocd_image_overrides\[ghcr.io/dexidp/dex\]"):
+        g.image_override("dex", "ghcr.io/dexidp/dex", "argocd_image_overrides[ghcr.io/dexidp/dex]")
