@@ -536,7 +536,10 @@ def render(settings: dict, lock_entries: list) -> dict:
     project = app_project(settings, source_repos(all_sources))
     install = lock.get("argocd-install")
     install_url = ((install or {}).get("fetch") or {}).get("url") or (install or {}).get("official_url")
-    export = {"apps/00-appproject.yaml": project, "apps/root.yaml": root}
+    # The root Application lives beside apps/, not in it: an Application that syncs itself never settles (its
+    # controller's operation-state writes and its own sync overwrite each other: OutOfSync, sync, OutOfSync, ...,
+    # seen on kind). The playbook applies it; it syncs apps/ (the AppProject and the layer Applications).
+    export = {"apps/00-appproject.yaml": project, "root.yaml": root}
     for app in apps:
         export[f"apps/{app['metadata']['name']}.yaml"] = app
     export_text = {path: to_yaml(obj) for path, obj in export.items()}

@@ -94,7 +94,7 @@ def _argocd_objects(api) -> dict:
 def test_handoff_root_application_synced_and_rerun_unchanged(e2e_platform, git_server):  # noqa: F811
     export_dir = Path(os.environ["APHEX_KIND_SESSION_DIR"]) / "clusters" / e2e_platform.cluster_name / "gitops"
     files = _gitops_files(export_dir)
-    assert "platform/apps/root.yaml" in files, sorted(files)
+    assert "platform/root.yaml" in files and "platform/apps/00-appproject.yaml" in files, sorted(files)
     sha = git_server.push(GITOPS_REPO, files, message="platform export of bootstrap.yml")
     print(f"pushed {len(files)} files of {export_dir} to {git_server.url(GITOPS_REPO)} at {sha}")
     before = _argocd_objects(e2e_platform.api)

@@ -227,7 +227,7 @@ def test_export_holds_the_apps_and_the_argocd_kustomization():
     rendered = gitops.render(settings(), LOCK["components"])
     text = rendered["export_text"]
     assert sorted(text) == sorted(
-        ["apps/00-appproject.yaml", "apps/root.yaml"] + [f"apps/{n}.yaml" for n in rendered["application_names"][1:]]
+        ["apps/00-appproject.yaml", "root.yaml"] + [f"apps/{n}.yaml" for n in rendered["application_names"][1:]]
         + ["layers/argocd/kustomization.yaml", "layers/argocd/argocd-cm.yaml", "layers/argocd/argocd-rbac-cm.yaml",
            "layers/argocd/argocd-cmd-params-cm.yaml"])
     for path, obj in rendered["export"].items():
