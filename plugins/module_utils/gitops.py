@@ -158,8 +158,11 @@ def upstream_source(entry: dict, release_name: str | None = None, values: dict |
         if mode != "directory":
             raise GitOpsError(f"{name}: unknown render {mode!r} (directory or kustomize)")
         manifests = [rel for rel in manifests if posixpath.basename(rel) != "kustomization.yaml"]
-        source["directory"] = {"recurse": any("/" in rel for rel in manifests),
-                               "include": manifests[0] if len(manifests) == 1 else "{" + ",".join(manifests) + "}"}
+        # recurse only when true: Argo CD's controller drops a false recurse (its zero value) when it writes an
+        # Application back, so a written `recurse: false` would read back changed on every run.
+        source["directory"] = {"include": manifests[0] if len(manifests) == 1 else "{" + ",".join(manifests) + "}"}
+        if any("/" in rel for rel in manifests):
+            source["directory"]["recurse"] = True
         return source
     raise GitOpsError(f"{name}: fetch method {method!r} has no git or Helm source Argo CD could use")
 
@@ -381,7 +384,8 @@ def root_application(settings: dict) -> dict:
             "spec": {"project": settings.get("project") or "platform",
                      "destination": {"server": settings.get("destination_server") or IN_CLUSTER,
                                      "namespace": settings.get("namespace") or "argocd"},
-                     "source": gitops_source(settings, "apps", {"recurse": False}),
+                     # Not recursive (Argo CD's default; a written `recurse: false` is dropped by its controller).
+                     "source": gitops_source(settings, "apps"),
                      "syncPolicy": _sync_policy(settings, {"sync_options": ["ServerSideApply=true"]})}}
 
 

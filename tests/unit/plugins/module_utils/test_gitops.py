@@ -213,8 +213,7 @@ def test_children_source_what_the_playbook_installed():
 def test_root_manages_the_apps_directory_and_the_project_allows_exactly_the_sources():
     rendered = gitops.render(settings(cascade_delete=True), LOCK["components"])
     root = rendered["root"]
-    assert root["spec"]["source"] == {"repoURL": REPO, "targetRevision": "HEAD", "path": "platform/apps",
-                                      "directory": {"recurse": False}}
+    assert root["spec"]["source"] == {"repoURL": REPO, "targetRevision": "HEAD", "path": "platform/apps"}
     assert root["metadata"]["finalizers"] == [gitops.CASCADE_FINALIZER]
     repos = set()
     for app in rendered["applications"]:
