@@ -213,8 +213,7 @@ def test_children_source_what_the_playbook_installed():
 def test_root_manages_the_apps_directory_and_the_project_allows_exactly_the_sources():
     rendered = gitops.render(settings(cascade_delete=True), LOCK["components"])
     root = rendered["root"]
-    assert root["spec"]["source"] == {"repoURL": REPO, "targetRevision": "HEAD", "path": "platform/apps",
-                                      "directory": {"recurse": False}}
+    assert root["spec"]["source"] == {"repoURL": REPO, "targetRevision": "HEAD", "path": "platform/apps"}
     assert root["metadata"]["finalizers"] == [gitops.CASCADE_FINALIZER]
     repos = set()
     for app in rendered["applications"]:
@@ -227,7 +226,7 @@ def test_export_holds_the_apps_and_the_argocd_kustomization():
     rendered = gitops.render(settings(), LOCK["components"])
     text = rendered["export_text"]
     assert sorted(text) == sorted(
-        ["apps/00-appproject.yaml", "apps/root.yaml"] + [f"apps/{n}.yaml" for n in rendered["application_names"][1:]]
+        ["apps/00-appproject.yaml", "root.yaml"] + [f"apps/{n}.yaml" for n in rendered["application_names"][1:]]
         + ["layers/argocd/kustomization.yaml", "layers/argocd/argocd-cm.yaml", "layers/argocd/argocd-rbac-cm.yaml",
            "layers/argocd/argocd-cmd-params-cm.yaml"])
     for path, obj in rendered["export"].items():
@@ -252,6 +251,30 @@ def test_without_applications_only_the_configuration_is_rendered():
     assert rendered["objects"] == [] and len(rendered["config_patches"]) == 3
     assert sorted(rendered["install_files"]) == ["argocd-cm.yaml", "argocd-cmd-params-cm.yaml",
                                                  "argocd-rbac-cm.yaml", "kustomization.yaml"]
+
+
+def test_repo_server_git_config_is_a_configmap_the_repo_server_reads_as_system_config():
+    """argocd_repo_server_git_config (e.g. a mirror through insteadOf): a ConfigMap in the kustomization and a patch
+    of argocd-repo-server; applied by the playbook and exported to layers/argocd alike. Without it nothing is added."""
+    text = '[url "http://mirror.example/"]\n\tinsteadOf = https://github.com/'
+    rendered = gitops.render(settings(repo_server_git_config=text), LOCK["components"])
+    local = rendered["install_files"]
+    kustomization = yaml.safe_load(local["kustomization.yaml"])
+    assert kustomization["resources"][-1] == gitops.GIT_CONFIG_FILE
+    assert kustomization["patches"][-1] == {"path": gitops.GIT_CONFIG_PATCH_FILE}
+    config_map = yaml.safe_load(local[gitops.GIT_CONFIG_FILE])
+    assert config_map["metadata"]["name"] == gitops.GIT_CONFIG_NAME and config_map["data"] == {"gitconfig": text + "\n"}
+    patch = yaml.safe_load(local[gitops.GIT_CONFIG_PATCH_FILE])
+    pod = patch["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["name"] == "argocd-repo-server"
+    assert container["env"] == [{"name": "GIT_CONFIG_SYSTEM", "value": "/etc/aphex/git/gitconfig"}]
+    assert container["volumeMounts"][0]["mountPath"] == "/etc/aphex/git"
+    assert pod["volumes"] == [{"name": "aphex-gitconfig", "configMap": {"name": gitops.GIT_CONFIG_NAME}}]
+    for name in (gitops.GIT_CONFIG_FILE, gitops.GIT_CONFIG_PATCH_FILE):
+        assert rendered["export_text"][f"layers/argocd/{name}"] == local[name]
+    plain = gitops.render(settings(), LOCK["components"])["install_files"]
+    assert gitops.GIT_CONFIG_FILE not in plain and gitops.GIT_CONFIG_FILE not in plain["kustomization.yaml"]
 
 
 @pytest.mark.parametrize("layers,message", [
@@ -298,3 +321,24 @@ def test_health_lua_with_status_but_no_health_is_progressing():
     runtime = lua51.LuaRuntime()
     runtime.globals().obj = runtime.table_from({"status": runtime.table_from({"sync": runtime.table_from({})})})
     assert dict(runtime.execute(gitops.APPLICATION_HEALTH_LUA).items())["status"] == "Progressing"
+
+
+def test_argocd_image_override_is_a_kustomize_images_entry():
+    from ansible_collections.aphex.platform.plugins.module_utils import gitops as g
+    assert g.image_override("") == []
+    assert g.image_override("quay.io/argoproj/argocd:v3.5.2") == [{"name": "quay.io/argoproj/argocd", "newTag": "v3.5.2"}]
+    assert g.image_override("registry.local:5000/argocd@sha256:ab") == [
+        {"name": "quay.io/argoproj/argocd", "newName": "registry.local:5000/argocd", "digest": "sha256:ab"}]
+    with pytest.raises(g.GitOpsError, match="argocd_image"):
+        g.image_override("registry.local:5000/argocd")
+    kustomization = g.kustomization("install.yaml", "argocd", image="quay.io/argoproj/argocd:v3.5.2")
+    assert kustomization["images"] == [{"name": "quay.io/argoproj/argocd", "newTag": "v3.5.2"}]
+    assert "images" not in g.kustomization("install.yaml", "argocd")
+
+
+def test_other_install_images_by_upstream_name():
+    from ansible_collections.aphex.platform.plugins.module_utils import gitops as g
+    assert g.image_override("ghcr.io/dexidp/dex:v2.44.0", "ghcr.io/dexidp/dex") == [
+        {"name": "ghcr.io/dexidp/dex", "newTag": "v2.44.0"}]
+    with pytest.raises(g.GitOpsError, match=r"argocd_image_overrides\[ghcr.io/dexidp/dex\]"):
+        g.image_override("dex", "ghcr.io/dexidp/dex", "argocd_image_overrides[ghcr.io/dexidp/dex]")
