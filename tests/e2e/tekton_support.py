@@ -166,17 +166,23 @@ VOLUME_ROOT = "/var/lib/aphex-e2e-volumes"
 VOLUME_LABEL = "aphex.platform/e2e-volume"
 
 
-def has_default_storage_class(api) -> bool:
+def default_storage_class(api) -> str:
+    """Name of the default StorageClass, "" when there is none."""
     storage = client.StorageV1Api(api)
-    return any((sc.metadata.annotations or {}).get("storageclass.kubernetes.io/is-default-class") == "true"
-               for sc in storage.list_storage_class().items)
+    for sc in storage.list_storage_class().items:
+        if (sc.metadata.annotations or {}).get("storageclass.kubernetes.io/is-default-class") == "true":
+            return sc.metadata.name
+    return ""
 
 
 def ensure_workspace_volumes(api, count: int, helper_image: str, size: str = "1Gi") -> list:
-    """Static hostPath PersistentVolumes (storageClassName "") for PipelineRun volumeClaimTemplates on a cluster
-    without a storage provisioner (the offline kind node has none). The directories are created world-writable
-    by a one-shot root pod in a privileged test namespace, because hostPath volumes get no fsGroup ownership and
-    the runs' steps are non-root. Available PVs of an earlier session are reused; returns the names."""
+    """Static hostPath PersistentVolumes for PipelineRun volumeClaimTemplates, of the default StorageClass (or
+    none). The kind node's default class "standard" is the controller-manager's hostpath provisioner, whose
+    volumes are root-owned 0755 directories: the runs' non-root steps (Pod Security restricted) cannot write
+    them, and hostPath volumes get no fsGroup ownership. The PV controller binds a claim to a matching Available
+    PV before it provisions one, so these world-writable PVs (directories made by a one-shot root pod in a
+    privileged test namespace) are used instead. Available PVs of an earlier session are reused; returns the
+    names."""
     core = client.CoreV1Api(api)
     existing = [pv for pv in core.list_persistent_volume(label_selector=VOLUME_LABEL).items]
     free = [pv.metadata.name for pv in existing if pv.status.phase == "Available"]
@@ -210,7 +216,7 @@ def ensure_workspace_volumes(api, count: int, helper_image: str, size: str = "1G
                     "metadata": {"name": name, "labels": {VOLUME_LABEL: "true"}},
                     "spec": {"capacity": {"storage": size}, "accessModes": ["ReadWriteOnce"],
                              "persistentVolumeReclaimPolicy": "Retain",
-                             "storageClassName": "",
+                             "storageClassName": default_storage_class(api),
                              "hostPath": {"path": f"{VOLUME_ROOT}/{name}", "type": "Directory"}}})
     return free + names
 

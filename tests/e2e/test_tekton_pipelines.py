@@ -62,8 +62,7 @@ def catalog_ns(e2e_platform, git_server):  # noqa: F811
                    "metadata": {"name": SA, "namespace": NS},
                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": SA},
                    "subjects": [{"kind": "ServiceAccount", "name": SA, "namespace": NS}]})
-    if not ts.has_default_storage_class(api):
-        ts.ensure_workspace_volumes(api, count=3, helper_image=_helper_image())
+    ts.ensure_workspace_volumes(api, count=3, helper_image=_helper_image())
     yield NS
     if not getattr(e2e_platform, "reused", False):
         client.CoreV1Api(api).delete_namespace(NS)

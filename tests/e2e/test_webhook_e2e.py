@@ -114,8 +114,7 @@ def onboarded(e2e_platform, git_server):  # noqa: F811
     second = _module(organization.main, org_args, kubeconfig)
     assert not second.get("failed") and not second["changed"], second
 
-    if not ts.has_default_storage_class(api):
-        ts.ensure_workspace_volumes(api, count=2, helper_image=_helper_image())
+    ts.ensure_workspace_volumes(api, count=2, helper_image=_helper_image())
 
     repo_args = {"name": REPO, "spec": {
         "aphexOrg": ORG, "repoOrg": OWNER, "repoName": REPO, "pipelineName": PIPELINE,
