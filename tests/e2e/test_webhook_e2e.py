@@ -42,12 +42,6 @@ CATALOG_NS = "pipeline-catalog"
 EXCHANGES = []
 
 
-def _module(main, args: dict, kubeconfig: str) -> dict:
-    from ansible_collections.aphex.platform.tests.support.ansible_module import run_module
-
-    return run_module(main, dict(args, kubeconfig=kubeconfig))
-
-
 def _pipeline_spec(step_image: str) -> str:
     """The repository's pipeline: the catalog's git-clone (cluster resolver), then a step that proves the
     checkout is the pushed commit with the pushed content."""
@@ -98,35 +92,30 @@ def _pipeline_spec(step_image: str) -> str:
 
 @pytest.fixture(scope="module")
 def onboarded(e2e_platform, git_server):  # noqa: F811
-    """Organization + repository onboarded with the modules (each run twice: the second changes nothing)."""
-    from ansible_collections.aphex.platform.plugins.modules import organization, repobinding
-
+    """Organization + repository onboarded with onboard_org.yml (run twice: the second changes nothing)."""
     api = e2e_platform.api
-    kubeconfig = e2e_platform.kubeconfig
     catalog_task = ts.get(api, ts.TEKTON, "Task", "git-clone", CATALOG_NS)
     assert catalog_task, f"catalog Task git-clone missing in {CATALOG_NS}: the tekton role did not install the catalog"
     step_image = catalog_task["spec"]["steps"][0]["image"]
 
-    org_args = {"name": ORG, "display_name": "E2E Tekton", "admin_users": ["admin@e2e.example"],
-                "exposure": "none", "github_owners": [OWNER]}
-    first = _module(organization.main, org_args, kubeconfig)
-    assert not first.get("failed"), first
-    second = _module(organization.main, org_args, kubeconfig)
-    assert not second.get("failed") and not second["changed"], second
-
     ts.ensure_workspace_volumes(api, count=2, helper_image=_helper_image())
-
-    repo_args = {"name": REPO, "spec": {
-        "aphexOrg": ORG, "repoOrg": OWNER, "repoName": REPO, "pipelineName": PIPELINE,
-        "templateRef": "run-pipeline-v1", "branches": ["main"], "pipelineSpec": _pipeline_spec(step_image),
-        # The git server is a ClusterIP Service on port 80 (pod port 8080) inside the cluster.
-        "network": {"gitEgress": {"cidrs": ["10.0.0.0/8"], "ports": [80, 8080]}},
-    }}
-    first = _module(repobinding.main, repo_args, kubeconfig)
-    assert not first.get("failed"), first
-    second = _module(repobinding.main, repo_args, kubeconfig)
-    assert not second.get("failed") and not second["changed"], second
-    assert second["status"]["phase"] == "Ready", second["status"]
+    # Onboarded as an operator does: onboard_org.yml with the organization and its repository (exposure none:
+    # no Cloudflare tunnel, no ingress). Twice: the second run changes nothing.
+    org = {"name": ORG, "display_name": "E2E Tekton", "admin_users": ["admin@e2e.example"], "exposure": "none",
+           "github_owners": [OWNER],
+           "repositories": [{
+               "repo_org": OWNER, "repo_name": REPO, "pipeline_name": PIPELINE, "branches": ["main"],
+               "pipeline_spec": _pipeline_spec(step_image),
+               # The git server is a ClusterIP Service on port 80 (pod port 8080) inside the cluster.
+               "network": {"gitEgress": {"cidrs": ["10.0.0.0/8"], "ports": [80, 8080]}},
+           }]}
+    for attempt in ("first", "second"):
+        run = e2e_platform.playbook("onboard_org.yml", extra_vars={"org": org})
+        assert run.ok, f"onboard_org.yml ({attempt} run) failed:\n{run.raw[-6000:]}"
+        if attempt == "second":
+            assert run.stats["localhost"]["changed"] == 0, [t.name for t in run.changed_tasks()]
+    binding = ts.get(api, "aphex.io/v1alpha1", "RepoBinding", PIPELINE, ORG_NS)
+    assert binding and binding["status"]["phase"] == "Ready", binding
 
     secret = client.CoreV1Api(api).read_namespaced_secret("github-webhook-secret", ORG_NS)
     webhook_secret = base64.b64decode(secret.data["secret"])
