@@ -298,3 +298,16 @@ def test_health_lua_with_status_but_no_health_is_progressing():
     runtime = lua51.LuaRuntime()
     runtime.globals().obj = runtime.table_from({"status": runtime.table_from({"sync": runtime.table_from({})})})
     assert dict(runtime.execute(gitops.APPLICATION_HEALTH_LUA).items())["status"] == "Progressing"
+
+
+def test_argocd_image_override_is_a_kustomize_images_entry():
+    from ansible_collections.aphex.platform.plugins.module_utils import gitops as g
+    assert g.image_override("") == []
+    assert g.image_override("quay.io/argoproj/argocd:v3.5.2") == [{"name": "quay.io/argoproj/argocd", "newTag": "v3.5.2"}]
+    assert g.image_override("registry.local:5000/argocd@sha256:ab") == [
+        {"name": "quay.io/argoproj/argocd", "newName": "registry.local:5000/argocd", "digest": "sha256:ab"}]
+    with pytest.raises(g.GitOpsError, match="argocd_image"):
+        g.image_override("registry.local:5000/argocd")
+    kustomization = g.kustomization("install.yaml", "argocd", image="quay.io/argoproj/argocd:v3.5.2")
+    assert kustomization["images"] == [{"name": "quay.io/argoproj/argocd", "newTag": "v3.5.2"}]
+    assert "images" not in g.kustomization("install.yaml", "argocd")
