@@ -184,7 +184,7 @@ def ensure_workspace_volumes(api, count: int, helper_image: str, size: str = "1G
     privileged test namespace) are used instead. Available PVs of an earlier session are reused; returns the
     names."""
     core = client.CoreV1Api(api)
-    existing = [pv for pv in core.list_persistent_volume(label_selector=VOLUME_LABEL).items]
+    existing = core.list_persistent_volume(label_selector=VOLUME_LABEL).items
     free = [pv.metadata.name for pv in existing if pv.status.phase == "Available"]
     missing = max(0, count - len(free))
     if not missing:

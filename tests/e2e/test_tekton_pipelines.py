@@ -23,7 +23,7 @@ from __future__ import annotations
 import pytest
 from kubernetes import client
 
-from gitserver import git_server  # noqa: F401  (fixture)
+from gitserver import git_server  # noqa: F401  # pylint: disable=unused-import
 import tekton_support as ts
 
 NS = "e2e-tekton-catalog"
@@ -33,8 +33,9 @@ REPO = "catalog-app"
 
 
 def _cluster_ref(kind: str, name: str) -> dict:
-    return {"resolver": "cluster", "params": [{"name": "kind", "value": kind}, {"name": "name", "value": name},
-                                             {"name": "namespace", "value": CATALOG_NS}]}
+    params = [{"name": "kind", "value": kind}, {"name": "name", "value": name},
+              {"name": "namespace", "value": CATALOG_NS}]
+    return {"resolver": "cluster", "params": params}
 
 
 def _pod_template() -> dict:

@@ -31,7 +31,7 @@ import uuid
 import pytest
 from kubernetes import client
 
-from gitserver import git_server  # noqa: F401  (fixture)
+from gitserver import git_server  # noqa: F401  # pylint: disable=unused-import
 import tekton_support as ts
 
 ORG = "e2etekton"
@@ -49,6 +49,26 @@ EXCHANGES = []
 def _pipeline_spec(step_image: str) -> str:
     """The repository's pipeline: the catalog's git-clone (cluster resolver), then a step that proves the
     checkout is the pushed commit with the pushed content."""
+    check_step = {
+        "name": "check", "image": step_image,
+        "env": [{"name": "REVISION", "value": "$(params.revision)"},
+                {"name": "COMMIT", "value": "$(params.commit)"},
+                {"name": "SRC", "value": "$(workspaces.source.path)"}],
+        "securityContext": {"runAsNonRoot": True, "runAsUser": 65532, "allowPrivilegeEscalation": False,
+                            "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}},
+        "script": ("#!/bin/sh\nset -eu\n"
+                   "test \"$COMMIT\" = \"$REVISION\"\n"
+                   "echo \"marker=$(cat \"$SRC/MARKER\")\"\n"
+                   "echo \"checked out $COMMIT\"\n"),
+    }
+    check_task = {
+        "name": "check", "runAfter": ["clone"],
+        "workspaces": [{"name": "source", "workspace": "source"}],
+        "params": [{"name": "revision", "value": "$(params.git-revision)"},
+                   {"name": "commit", "value": "$(tasks.clone.results.commit)"}],
+        "taskSpec": {"params": [{"name": "revision"}, {"name": "commit"}], "workspaces": [{"name": "source"}],
+                     "steps": [check_step]},
+    }
     pipeline = {
         "apiVersion": "tekton.dev/v1", "kind": "Pipeline",
         "spec": {
@@ -66,28 +86,7 @@ def _pipeline_spec(step_image: str) -> str:
                  "params": [{"name": "url", "value": "$(params.git-url)"},
                             {"name": "revision", "value": "$(params.git-revision)"}],
                  "workspaces": [{"name": "output", "workspace": "source"}]},
-                {"name": "check", "runAfter": ["clone"],
-                 "workspaces": [{"name": "source", "workspace": "source"}],
-                 "params": [{"name": "revision", "value": "$(params.git-revision)"},
-                            {"name": "commit", "value": "$(tasks.clone.results.commit)"}],
-                 "taskSpec": {
-                     "params": [{"name": "revision"}, {"name": "commit"}],
-                     "workspaces": [{"name": "source"}],
-                     "steps": [{
-                         "name": "check", "image": step_image,
-                         "env": [{"name": "REVISION", "value": "$(params.revision)"},
-                                 {"name": "COMMIT", "value": "$(params.commit)"},
-                                 {"name": "SRC", "value": "$(workspaces.source.path)"}],
-                         "securityContext": {"runAsNonRoot": True, "runAsUser": 65532,
-                                             "allowPrivilegeEscalation": False,
-                                             "capabilities": {"drop": ["ALL"]},
-                                             "seccompProfile": {"type": "RuntimeDefault"}},
-                         "script": "#!/bin/sh\nset -eu\n"
-                                   "test \"$COMMIT\" = \"$REVISION\"\n"
-                                   "echo \"marker=$(cat \"$SRC/MARKER\")\"\n"
-                                   "echo \"checked out $COMMIT\"\n",
-                     }],
-                 }},
+                check_task,
             ],
         },
     }
