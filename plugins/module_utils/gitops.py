@@ -417,19 +417,19 @@ def validate_layers(layers: list) -> None:
 ARGOCD_IMAGE = "quay.io/argoproj/argocd"
 
 
-def image_override(image: str) -> list:
+def image_override(image: str, upstream: str = ARGOCD_IMAGE, field: str = "argocd_image") -> list:
     """kustomize ``images`` entries that run ``image`` (``repo:tag`` or ``repo@sha256:...``) instead of the
-    Argo CD image install.yaml names; empty for no override."""
+    image ``upstream`` (by default the Argo CD image install.yaml names); empty for no override."""
     if not image:
         return []
-    entry = {"name": ARGOCD_IMAGE}
+    entry = {"name": upstream}
     name, digest = image.split("@", 1) if "@" in image else (image, "")
     tag = ""
     if ":" in name.rsplit("/", 1)[-1]:
         name, tag = name.rsplit(":", 1)
     if not name or not (tag or digest):
-        raise GitOpsError(f"argocd_image: {image!r} needs a tag or a digest (repository:tag or repository@sha256:...)")
-    if name != ARGOCD_IMAGE:
+        raise GitOpsError(f"{field}: {image!r} needs a tag or a digest (repository:tag or repository@sha256:...)")
+    if name != upstream:
         entry["newName"] = name
     if digest:
         entry["digest"] = digest
@@ -438,7 +438,34 @@ def image_override(image: str) -> list:
     return [entry]
 
 
-def kustomization(install: str, namespace: str, extra_resources: tuple = (), image: str = "") -> dict:
+REPO_SERVER = "argocd-repo-server"
+GIT_CONFIG_NAME = "argocd-repo-server-gitconfig"
+GIT_CONFIG_FILE = f"{GIT_CONFIG_NAME}.yaml"
+GIT_CONFIG_PATCH_FILE = f"{REPO_SERVER}-gitconfig-patch.yaml"
+GIT_CONFIG_DIR = "/etc/aphex/git"
+
+
+def repo_server_git_config(text: str) -> tuple:
+    """(ConfigMap, strategic merge patch of argocd-repo-server) that give the repo-server's git a system config
+    (e.g. ``url.<mirror>.insteadOf``). Argo CD runs git with HOME=/dev/null, so only the system level is read;
+    GIT_CONFIG_SYSTEM points git at the mounted file (a directory mount: kubelet updates it when it changes)."""
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap",
+                  "metadata": {"name": GIT_CONFIG_NAME,
+                               "labels": {"app.kubernetes.io/name": GIT_CONFIG_NAME, "app.kubernetes.io/part-of": "argocd",
+                                          **MANAGED_BY}},
+                  "data": {"gitconfig": text if text.endswith("\n") else text + "\n"}}
+    patch = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": REPO_SERVER},
+             "spec": {"template": {"spec": {
+                 "containers": [{"name": REPO_SERVER,
+                                 "env": [{"name": "GIT_CONFIG_SYSTEM", "value": f"{GIT_CONFIG_DIR}/gitconfig"}],
+                                 "volumeMounts": [{"name": "aphex-gitconfig", "mountPath": GIT_CONFIG_DIR,
+                                                   "readOnly": True}]}],
+                 "volumes": [{"name": "aphex-gitconfig", "configMap": {"name": GIT_CONFIG_NAME}}]}}}}
+    return config_map, patch
+
+
+def kustomization(install: str, namespace: str, extra_resources: tuple = (), image: str = "",
+                  git_config: bool = False) -> dict:
     """Argo CD's install.yaml placed in its namespace, with the platform's ConfigMap data as patches.
 
     The playbook applies this kustomization with ``install`` = the local, checksum-verified copy; the GitOps
@@ -447,21 +474,27 @@ def kustomization(install: str, namespace: str, extra_resources: tuple = (), ima
     namespace of the ServiceAccount subjects of install.yaml's RoleBindings, which a plain apply -n does not).
     """
     result = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "namespace": namespace,
-              "resources": [install, *extra_resources],
+              "resources": [install, *extra_resources, *((GIT_CONFIG_FILE,) if git_config else ())],
               "patches": [{"path": f"{name}.yaml"} for name in CONFIG_MAPS]}
+    if git_config:
+        result["patches"].append({"path": GIT_CONFIG_PATCH_FILE})
     if image:
-        result["images"] = image_override(image)
+        result["images"] = image if isinstance(image, list) else image_override(image)
     return result
 
 
 def kustomization_files(patches: list, install: str, namespace: str, cluster_apps: bool = False,
-                        image: str = "") -> dict:
+                        image: str = "", git_config: str = "") -> dict:
     """File name -> YAML text of the kustomization and its three patches (and, with ``cluster_apps``, the RBAC
-    for Applications in other namespaces)."""
+    for Applications in other namespaces; with ``git_config``, the repo-server's system git config)."""
     extra = (CLUSTER_APPS_FILE,) if cluster_apps else ()
-    files = {"kustomization.yaml": to_yaml(kustomization(install, namespace, extra, image))}
+    files = {"kustomization.yaml": to_yaml(kustomization(install, namespace, extra, image, bool(git_config)))}
     if cluster_apps:
         files[CLUSTER_APPS_FILE] = "---\n".join(to_yaml(obj) for obj in cluster_apps_rbac(namespace))
+    if git_config:
+        config_map, patch = repo_server_git_config(git_config)
+        files[GIT_CONFIG_FILE] = to_yaml(config_map)
+        files[GIT_CONFIG_PATCH_FILE] = to_yaml(patch)
     for patch in patches:
         # Without a namespace: the kustomization's namespace places it, and the patch matches by name.
         unplaced = copy.deepcopy(patch)
@@ -478,9 +511,13 @@ def render(settings: dict, lock_entries: list) -> dict:
     patches = config_patches(settings)
     namespace = settings.get("namespace") or "argocd"
     cluster_apps = bool(application_namespaces(settings))
-    image = settings.get("image") or ""
+    # The Argo CD image, then the other images of install.yaml by upstream name (e.g. its bundled Dex).
+    image = image_override(settings.get("image") or "") + [
+        entry for upstream, ref in sorted((settings.get("image_overrides") or {}).items())
+        for entry in image_override(ref, upstream, f"argocd_image_overrides[{upstream}]")]
+    git_config = settings.get("repo_server_git_config") or ""
     result = {"config_patches": patches,
-              "install_files": kustomization_files(patches, "install.yaml", namespace, cluster_apps, image),
+              "install_files": kustomization_files(patches, "install.yaml", namespace, cluster_apps, image, git_config),
               "project": None, "root": None, "applications": [], "objects": [], "export": {}, "export_text": {},
               "application_names": [], "sync_checks": []}
     if not _bool(settings.get("applications"), True):
@@ -505,7 +542,7 @@ def render(settings: dict, lock_entries: list) -> dict:
     export_text = {path: to_yaml(obj) for path, obj in export.items()}
     if not install_url:
         raise GitOpsError("the lock has no URL for argocd-install; layers/argocd cannot name the install.yaml")
-    for name, text in kustomization_files(patches, install_url, namespace, cluster_apps, image).items():
+    for name, text in kustomization_files(patches, install_url, namespace, cluster_apps, image, git_config).items():
         export_text[f"layers/argocd/{name}"] = text
     names = [root["metadata"]["name"]] + [a["metadata"]["name"] for a in apps]
     result.update(project=project, root=root, applications=apps, objects=[project, root] + apps, export=export,

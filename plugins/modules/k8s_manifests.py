@@ -126,7 +126,7 @@ options:
         description: Namespace of the object, when the set has several of that kind and name.
         type: str
       merge:
-        description: What to merge into it, for example V({data: {set-security-context: "true"}}).
+        description: What to merge into it, for example the C(data) keys of a ConfigMap.
         type: dict
         required: true
   ko_image_repository:
