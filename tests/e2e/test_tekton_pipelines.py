@@ -1,0 +1,146 @@
+# Copyright (c) aphex.platform contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The pipeline catalog runs on real Tekton (issue 10, deliverable 3, first bullet).
+
+The catalog (role aphex.platform.tekton, namespace pipeline-catalog) is what bootstrap.yml installed; the runs
+reference it through the cluster resolver exactly as the organizations' PipelineRuns do. Sources come from the
+in-cluster git server. The runs live in namespace e2e-tekton-catalog under a ServiceAccount that may only manage
+ConfigMaps there, so what kubectl-deploy applied is checked in the cluster afterwards.
+
+* the catalog Pipeline build-and-deploy: clone, build and push an image with buildah, apply the manifests;
+* catalog Tasks git-clone + kubectl-deploy with valid manifests: Succeeded, the ConfigMap carries the commit's
+  content;
+* the same with a manifest the API server rejects: kubectl's failure fails the deploy TaskRun and the
+  PipelineRun (the catalog's scripts never mask a failure), and nothing is applied.
+"""
+
+from __future__ import annotations
+
+import pytest
+from kubernetes import client
+
+from gitserver import git_server  # noqa: F401  (fixture)
+import tekton_support as ts
+
+NS = "e2e-tekton-catalog"
+SA = "deployer"
+CATALOG_NS = "pipeline-catalog"
+REPO = "catalog-app"
+
+
+def _cluster_ref(kind: str, name: str) -> dict:
+    return {"resolver": "cluster", "params": [{"name": "kind", "value": kind}, {"name": "name", "value": name},
+                                             {"name": "namespace", "value": CATALOG_NS}]}
+
+
+def _pod_template() -> dict:
+    return {"securityContext": {"runAsNonRoot": True, "runAsUser": 65532, "runAsGroup": 65532, "fsGroup": 65532,
+                                "seccompProfile": {"type": "RuntimeDefault"}}}
+
+
+def _workspace() -> dict:
+    return {"name": "source", "volumeClaimTemplate": {"spec": {
+        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}}
+
+
+@pytest.fixture(scope="module")
+def catalog_ns(e2e_platform, git_server):  # noqa: F811
+    api = e2e_platform.api
+    for name in ("git-clone", "kubectl-deploy", "buildah-build"):
+        assert ts.get(api, ts.TEKTON, "Task", name, CATALOG_NS), f"catalog Task {name} missing in {CATALOG_NS}"
+    assert ts.get(api, ts.TEKTON, "Pipeline", "build-and-deploy", CATALOG_NS), "catalog Pipeline missing"
+    # buildah (rootless, SETFCAP) needs Pod Security baseline, as the catalog's comment says.
+    ts.apply(api, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS, "labels": {
+        "pod-security.kubernetes.io/enforce": "baseline"}}})
+    ts.apply(api, {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": SA, "namespace": NS}})
+    ts.apply(api, {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                   "metadata": {"name": SA, "namespace": NS},
+                   "rules": [{"apiGroups": [""], "resources": ["configmaps"],
+                              "verbs": ["get", "list", "watch", "create", "update", "patch"]}]})
+    ts.apply(api, {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                   "metadata": {"name": SA, "namespace": NS},
+                   "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": SA},
+                   "subjects": [{"kind": "ServiceAccount", "name": SA, "namespace": NS}]})
+    ts.ensure_workspace_volumes(api, count=3, helper_image=_helper_image())
+    yield NS
+    if not getattr(e2e_platform, "reused", False):
+        client.CoreV1Api(api).delete_namespace(NS)
+        ts.delete_released_volumes(api)
+
+
+def _helper_image() -> str:
+    import gitserver
+
+    return gitserver.IMAGE
+
+
+def _clone_and_deploy_run(name: str, git_url: str, revision: str) -> dict:
+    """A PipelineRun of the catalog Tasks git-clone and kubectl-deploy (cluster resolver), as a team's
+    Pipeline would chain them."""
+    return {
+        "apiVersion": ts.TEKTON, "kind": "PipelineRun",
+        "metadata": {"generateName": f"{name}-", "namespace": NS, "labels": {"aphex.platform/e2e": name}},
+        "spec": {
+            "pipelineSpec": {
+                "workspaces": [{"name": "source"}],
+                "results": [{"name": "commit", "value": "$(tasks.clone.results.commit)"}],
+                "tasks": [
+                    {"name": "clone", "taskRef": _cluster_ref("task", "git-clone"),
+                     "params": [{"name": "url", "value": git_url}, {"name": "revision", "value": revision}],
+                     "workspaces": [{"name": "output", "workspace": "source"}]},
+                    {"name": "deploy", "runAfter": ["clone"], "taskRef": _cluster_ref("task", "kubectl-deploy"),
+                     "params": [{"name": "manifests", "value": "deploy"}, {"name": "namespace", "value": NS}],
+                     "workspaces": [{"name": "source", "workspace": "source"}]},
+                ],
+            },
+            "workspaces": [_workspace()],
+            "taskRunTemplate": {"serviceAccountName": SA, "podTemplate": _pod_template()},
+            "timeouts": {"pipeline": "15m0s"},
+        },
+    }
+
+
+def _run(api, run: dict, timeout: float = 600) -> tuple[dict, str]:
+    created = ts.create(api, run)
+    done = ts.wait_for_run_done(api, "PipelineRun", created["metadata"]["name"], NS, timeout=timeout)
+    logs = ts.taskrun_logs(api, done)
+    print(ts.describe_run(api, done))
+    print(logs)
+    return done, logs
+
+
+def _taskrun_status(api, run: dict) -> dict:
+    trs = ts.list_objects(api, ts.TEKTON, "TaskRun", NS, f"tekton.dev/pipelineRun={run['metadata']['name']}")
+    return {tr["metadata"]["labels"].get("tekton.dev/pipelineTask"): ts.succeeded_condition(tr) for tr in trs}
+
+
+def test_catalog_tasks_clone_and_deploy_succeed(e2e_platform, git_server, catalog_ns):  # noqa: F811
+    api = e2e_platform.api
+    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "e2e-deployed"},
+                 "data": {"release": "good-1"}}
+    import json
+
+    sha = git_server.push(REPO, {"deploy/configmap.json": json.dumps(configmap)}, branch="good",
+                          message="a valid manifest")
+    done, logs = _run(api, _clone_and_deploy_run("clone-deploy", git_server.url(REPO), "good"))
+    assert ts.succeeded_condition(done).get("status") == "True", ts.describe_run(api, done) + "\n" + logs
+    results = {r["name"]: r["value"] for r in done["status"].get("results", [])}
+    assert results.get("commit") == sha, results
+    applied = client.CoreV1Api(api).read_namespaced_config_map("e2e-deployed", NS)
+    assert applied.data == {"release": "good-1"}
+    assert any(m.manager == "tekton-deploy" for m in applied.metadata.managed_fields or [])
+
+
+def test_failing_deploy_command_fails_the_run(e2e_platform, git_server, catalog_ns):  # noqa: F811
+    api = e2e_platform.api
+    # A ConfigMap whose name the API server refuses (not a DNS subdomain): `kubectl apply` exits non-zero.
+    bad = '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Not_A_Valid_Name"}, "data": {"a": "b"}}'
+    git_server.push(REPO, {"deploy/configmap.json": bad}, branch="bad", message="an invalid manifest")
+    done, logs = _run(api, _clone_and_deploy_run("deploy-fails", git_server.url(REPO), "bad"))
+    cond = ts.succeeded_condition(done)
+    assert cond.get("status") == "False", ts.describe_run(api, done)
+    tasks = _taskrun_status(api, done)
+    assert tasks["clone"].get("status") == "True", tasks
+    assert tasks["deploy"].get("status") == "False", tasks
+    assert "Not_A_Valid_Name" in logs, logs
