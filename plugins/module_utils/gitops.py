@@ -414,7 +414,31 @@ def validate_layers(layers: list) -> None:
                           f"(got {[(layer['name'], layer.get('wave', 0)) for layer in layers]})")
 
 
-def kustomization(install: str, namespace: str, extra_resources: tuple = ()) -> dict:
+ARGOCD_IMAGE = "quay.io/argoproj/argocd"
+
+
+def image_override(image: str) -> list:
+    """kustomize ``images`` entries that run ``image`` (``repo:tag`` or ``repo@sha256:...``) instead of the
+    Argo CD image install.yaml names; empty for no override."""
+    if not image:
+        return []
+    entry = {"name": ARGOCD_IMAGE}
+    name, digest = image.split("@", 1) if "@" in image else (image, "")
+    tag = ""
+    if ":" in name.rsplit("/", 1)[-1]:
+        name, tag = name.rsplit(":", 1)
+    if not name or not (tag or digest):
+        raise GitOpsError(f"argocd_image: {image!r} needs a tag or a digest (repository:tag or repository@sha256:...)")
+    if name != ARGOCD_IMAGE:
+        entry["newName"] = name
+    if digest:
+        entry["digest"] = digest
+    else:
+        entry["newTag"] = tag
+    return [entry]
+
+
+def kustomization(install: str, namespace: str, extra_resources: tuple = (), image: str = "") -> dict:
     """Argo CD's install.yaml placed in its namespace, with the platform's ConfigMap data as patches.
 
     The playbook applies this kustomization with ``install`` = the local, checksum-verified copy; the GitOps
@@ -422,15 +446,20 @@ def kustomization(install: str, namespace: str, extra_resources: tuple = ()) -> 
     rendered by kustomize, so Argo CD renders exactly what the playbook applied (kustomize also sets the
     namespace of the ServiceAccount subjects of install.yaml's RoleBindings, which a plain apply -n does not).
     """
-    return {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "namespace": namespace,
-            "resources": [install, *extra_resources], "patches": [{"path": f"{name}.yaml"} for name in CONFIG_MAPS]}
+    result = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "namespace": namespace,
+              "resources": [install, *extra_resources],
+              "patches": [{"path": f"{name}.yaml"} for name in CONFIG_MAPS]}
+    if image:
+        result["images"] = image_override(image)
+    return result
 
 
-def kustomization_files(patches: list, install: str, namespace: str, cluster_apps: bool = False) -> dict:
+def kustomization_files(patches: list, install: str, namespace: str, cluster_apps: bool = False,
+                        image: str = "") -> dict:
     """File name -> YAML text of the kustomization and its three patches (and, with ``cluster_apps``, the RBAC
     for Applications in other namespaces)."""
     extra = (CLUSTER_APPS_FILE,) if cluster_apps else ()
-    files = {"kustomization.yaml": to_yaml(kustomization(install, namespace, extra))}
+    files = {"kustomization.yaml": to_yaml(kustomization(install, namespace, extra, image))}
     if cluster_apps:
         files[CLUSTER_APPS_FILE] = "---\n".join(to_yaml(obj) for obj in cluster_apps_rbac(namespace))
     for patch in patches:
@@ -449,8 +478,9 @@ def render(settings: dict, lock_entries: list) -> dict:
     patches = config_patches(settings)
     namespace = settings.get("namespace") or "argocd"
     cluster_apps = bool(application_namespaces(settings))
+    image = settings.get("image") or ""
     result = {"config_patches": patches,
-              "install_files": kustomization_files(patches, "install.yaml", namespace, cluster_apps),
+              "install_files": kustomization_files(patches, "install.yaml", namespace, cluster_apps, image),
               "project": None, "root": None, "applications": [], "objects": [], "export": {}, "export_text": {},
               "application_names": [], "sync_checks": []}
     if not _bool(settings.get("applications"), True):
@@ -475,7 +505,7 @@ def render(settings: dict, lock_entries: list) -> dict:
     export_text = {path: to_yaml(obj) for path, obj in export.items()}
     if not install_url:
         raise GitOpsError("the lock has no URL for argocd-install; layers/argocd cannot name the install.yaml")
-    for name, text in kustomization_files(patches, install_url, namespace, cluster_apps).items():
+    for name, text in kustomization_files(patches, install_url, namespace, cluster_apps, image).items():
         export_text[f"layers/argocd/{name}"] = text
     names = [root["metadata"]["name"]] + [a["metadata"]["name"] for a in apps]
     result.update(project=project, root=root, applications=apps, objects=[project, root] + apps, export=export,

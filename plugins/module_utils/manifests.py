@@ -223,6 +223,46 @@ def images(objects: list) -> list:
     return sorted(found)
 
 
+KO_PREFIX = "ko://"
+
+
+def resolve_images(objects: list, ko_repository: str = "", ko_tag: str = "", overrides: dict | None = None) -> list:
+    """The set with its image references rewritten (deep copies; the input is left alone).
+
+    ``ko://<import path>`` (the unresolved references of sources built with ko, such as Tekton's config/) becomes
+    ``<ko_repository>/<import path>:<ko_tag>``, the name a ko release build of that version pushes; ``overrides``
+    maps an exact reference to another. Both apply to container images and to exact entries of containers'
+    ``args``/``command`` (controllers take the images of their helper containers as flags, e.g. Tekton's
+    ``-entrypoint-image``).
+    """
+    overrides = overrides or {}
+    if not ko_repository and not overrides:
+        return objects
+
+    def rewrite(value):
+        if not isinstance(value, str):
+            return value
+        if ko_repository and value.startswith(KO_PREFIX):
+            value = f"{ko_repository.rstrip('/')}/{value[len(KO_PREFIX):]}" + (f":{ko_tag}" if ko_tag else "")
+        return overrides.get(value, value)
+
+    result = []
+    for item in objects:
+        origin, obj = item if isinstance(item, tuple) else (None, item)
+        if obj.get("kind") in WORKLOAD_KINDS:
+            obj = copy.deepcopy(obj)
+            spec = _pod_spec(obj)
+            for key in ("initContainers", "containers", "ephemeralContainers"):
+                for container in spec.get(key) or []:
+                    if "image" in container:
+                        container["image"] = rewrite(container["image"])
+                    for field in ("args", "command"):
+                        if isinstance(container.get(field), list):
+                            container[field] = [rewrite(arg) for arg in container[field]]
+        result.append((origin, obj) if isinstance(item, tuple) else obj)
+    return result
+
+
 def gate_inputs(objects: list) -> dict:
     """What aphex.platform.readiness_gate should wait for after this set is applied."""
     gate = {"crds": [], "deployments": [], "statefulsets": [], "daemonsets": [], "webhooks": []}

@@ -105,6 +105,26 @@ options:
     type: list
     elements: str
     default: []
+  ko_image_repository:
+    description:
+      - Resolve the set's C(ko://<import path>) image references (sources built with ko, such as Tekton's
+        C(config/)) to C(<ko_image_repository>/<import path>:<ko_image_tag>), the names a ko release build pushes,
+        in container images and in exact entries of containers' C(args) and C(command). Resolved references are
+        no longer matched by O(reject_images).
+      - Empty (the default) leaves them as they are.
+    type: str
+    default: ""
+  ko_image_tag:
+    description: Tag of the resolved C(ko://) references (the component's version); empty means none.
+    type: str
+    default: ""
+  image_overrides:
+    description:
+      - Exact image reference -> the reference to run instead, in container images and exact entries of containers'
+        C(args) and C(command), applied after O(ko_image_repository). For references no mirror can serve under their
+        own name, for example a digest pin that no local build matches.
+    type: dict
+    default: {}
   state:
     description: V(present) applies the set, V(absent) deletes its objects (reverse order, namespaces last).
     type: str
@@ -311,6 +331,9 @@ def argument_spec() -> dict:
         namespace={"type": "str"},
         yield_to_argocd={"type": "bool", "default": False},
         reject_images={"type": "list", "elements": "str", "default": []},
+        ko_image_repository={"type": "str", "default": ""},
+        ko_image_tag={"type": "str", "default": ""},
+        image_overrides={"type": "dict", "default": {}},
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
         field_manager={"type": "str", "default": FIELD_MANAGER},
         force_conflicts={"type": "bool", "default": False},

@@ -170,6 +170,16 @@ options:
       - Set it once for a whole play through C(module_defaults) from an inventory variable.
     type: dict
     default: {}
+  not_running_pods_ready:
+    description:
+      - Whether the pods of a component that does not run still become Ready. True on a kwok cluster, whose
+        simulated pods do. Set V(false) on a cluster whose nodes really run containers (kind): the pods of a
+        component that cannot run there (its images cannot be had) never become Ready, so its rollouts, Service
+        endpoints and webhook endpoints (V(deployments), V(statefulsets), V(daemonsets), V(services),
+        V(webhook_endpoints)) are skipped with the reason too. CRDs are still checked. No effect on a component that
+        runs.
+    type: bool
+    default: true
   wait_timeout:
     description: Seconds to wait for all checks before failing with the diagnostic.
     type: int
@@ -351,6 +361,7 @@ def argument_spec() -> dict:
                              "choices": list(CATEGORIES) + list(CATEGORY_ALIASES)},
         component={"type": "str"},
         not_running={"type": "dict", "default": {}},
+        not_running_pods_ready={"type": "bool", "default": True},
         wait_timeout={"type": "int", "default": 300},
         wait_sleep={"type": "int", "default": 3},
     )

@@ -27,6 +27,9 @@ CATEGORIES = (
 )
 # Shorthands accepted in requires_controller.
 CATEGORY_ALIASES = {"webhooks": ("webhook_endpoints", "webhook_ca_bundle")}
+# What only pods that really run make true (rollouts, endpoints): skipped for a component that does not run when
+# its pods cannot become Ready either (the gate's not_running_pods_ready=false, clusters with real nodes).
+POD_CATEGORIES = ("deployments", "statefulsets", "daemonsets", "services", "webhook_endpoints")
 DEFAULT_REQUIRES_CONTROLLER = ("webhook_ca_bundle", "api_services", "resources", "admission_probes")
 
 WEBHOOK_KINDS = {"validating": "ValidatingWebhookConfiguration", "mutating": "MutatingWebhookConfiguration"}

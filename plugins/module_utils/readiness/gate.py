@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ansible_collections.aphex.platform.plugins.module_utils.k8s.common import K8sError
 from ansible_collections.aphex.platform.plugins.module_utils.readiness.checks import (
     DEFAULT_REQUIRES_CONTROLLER,
+    POD_CATEGORIES,
     Evaluator,
     ReadinessError,
     build_checks,
@@ -66,8 +67,12 @@ def run_gate(reader, params: dict, check_mode: bool = False, clock=time.monotoni
     """
     checks = build_checks(params)
     reason = not_running_reason(params.get("component"), params.get("not_running"))
-    requires = params.get("requires_controller")
-    to_run, skipped = split_checks(checks, reason, DEFAULT_REQUIRES_CONTROLLER if requires is None else requires)
+    requires = list(DEFAULT_REQUIRES_CONTROLLER if params.get("requires_controller") is None
+                    else params["requires_controller"])
+    if not params.get("not_running_pods_ready", True):
+        # Real nodes: the pods of a component that cannot run never become Ready.
+        requires += [c for c in POD_CATEGORIES if c not in requires]
+    to_run, skipped = split_checks(checks, reason, requires)
     timeout, interval = params.get("wait_timeout", 300), max(params.get("wait_sleep", 3), 0)
     evaluator = Evaluator(reader)
     result = GateResult(skipped=skipped, check_mode=check_mode, not_running_reason=reason)
