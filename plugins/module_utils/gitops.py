@@ -438,7 +438,34 @@ def image_override(image: str) -> list:
     return [entry]
 
 
-def kustomization(install: str, namespace: str, extra_resources: tuple = (), image: str = "") -> dict:
+REPO_SERVER = "argocd-repo-server"
+GIT_CONFIG_NAME = "argocd-repo-server-gitconfig"
+GIT_CONFIG_FILE = f"{GIT_CONFIG_NAME}.yaml"
+GIT_CONFIG_PATCH_FILE = f"{REPO_SERVER}-gitconfig-patch.yaml"
+GIT_CONFIG_DIR = "/etc/aphex/git"
+
+
+def repo_server_git_config(text: str) -> tuple:
+    """(ConfigMap, strategic merge patch of argocd-repo-server) that give the repo-server's git a system config
+    (e.g. ``url.<mirror>.insteadOf``). Argo CD runs git with HOME=/dev/null, so only the system level is read;
+    GIT_CONFIG_SYSTEM points git at the mounted file (a directory mount: kubelet updates it when it changes)."""
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap",
+                  "metadata": {"name": GIT_CONFIG_NAME,
+                               "labels": {"app.kubernetes.io/name": GIT_CONFIG_NAME, "app.kubernetes.io/part-of": "argocd",
+                                          **MANAGED_BY}},
+                  "data": {"gitconfig": text if text.endswith("\n") else text + "\n"}}
+    patch = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": REPO_SERVER},
+             "spec": {"template": {"spec": {
+                 "containers": [{"name": REPO_SERVER,
+                                 "env": [{"name": "GIT_CONFIG_SYSTEM", "value": f"{GIT_CONFIG_DIR}/gitconfig"}],
+                                 "volumeMounts": [{"name": "aphex-gitconfig", "mountPath": GIT_CONFIG_DIR,
+                                                   "readOnly": True}]}],
+                 "volumes": [{"name": "aphex-gitconfig", "configMap": {"name": GIT_CONFIG_NAME}}]}}}}
+    return config_map, patch
+
+
+def kustomization(install: str, namespace: str, extra_resources: tuple = (), image: str = "",
+                  git_config: bool = False) -> dict:
     """Argo CD's install.yaml placed in its namespace, with the platform's ConfigMap data as patches.
 
     The playbook applies this kustomization with ``install`` = the local, checksum-verified copy; the GitOps
@@ -447,21 +474,27 @@ def kustomization(install: str, namespace: str, extra_resources: tuple = (), ima
     namespace of the ServiceAccount subjects of install.yaml's RoleBindings, which a plain apply -n does not).
     """
     result = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "namespace": namespace,
-              "resources": [install, *extra_resources],
+              "resources": [install, *extra_resources, *((GIT_CONFIG_FILE,) if git_config else ())],
               "patches": [{"path": f"{name}.yaml"} for name in CONFIG_MAPS]}
+    if git_config:
+        result["patches"].append({"path": GIT_CONFIG_PATCH_FILE})
     if image:
         result["images"] = image_override(image)
     return result
 
 
 def kustomization_files(patches: list, install: str, namespace: str, cluster_apps: bool = False,
-                        image: str = "") -> dict:
+                        image: str = "", git_config: str = "") -> dict:
     """File name -> YAML text of the kustomization and its three patches (and, with ``cluster_apps``, the RBAC
-    for Applications in other namespaces)."""
+    for Applications in other namespaces; with ``git_config``, the repo-server's system git config)."""
     extra = (CLUSTER_APPS_FILE,) if cluster_apps else ()
-    files = {"kustomization.yaml": to_yaml(kustomization(install, namespace, extra, image))}
+    files = {"kustomization.yaml": to_yaml(kustomization(install, namespace, extra, image, bool(git_config)))}
     if cluster_apps:
         files[CLUSTER_APPS_FILE] = "---\n".join(to_yaml(obj) for obj in cluster_apps_rbac(namespace))
+    if git_config:
+        config_map, patch = repo_server_git_config(git_config)
+        files[GIT_CONFIG_FILE] = to_yaml(config_map)
+        files[GIT_CONFIG_PATCH_FILE] = to_yaml(patch)
     for patch in patches:
         # Without a namespace: the kustomization's namespace places it, and the patch matches by name.
         unplaced = copy.deepcopy(patch)
@@ -479,8 +512,9 @@ def render(settings: dict, lock_entries: list) -> dict:
     namespace = settings.get("namespace") or "argocd"
     cluster_apps = bool(application_namespaces(settings))
     image = settings.get("image") or ""
+    git_config = settings.get("repo_server_git_config") or ""
     result = {"config_patches": patches,
-              "install_files": kustomization_files(patches, "install.yaml", namespace, cluster_apps, image),
+              "install_files": kustomization_files(patches, "install.yaml", namespace, cluster_apps, image, git_config),
               "project": None, "root": None, "applications": [], "objects": [], "export": {}, "export_text": {},
               "application_names": [], "sync_checks": []}
     if not _bool(settings.get("applications"), True):
@@ -505,7 +539,7 @@ def render(settings: dict, lock_entries: list) -> dict:
     export_text = {path: to_yaml(obj) for path, obj in export.items()}
     if not install_url:
         raise GitOpsError("the lock has no URL for argocd-install; layers/argocd cannot name the install.yaml")
-    for name, text in kustomization_files(patches, install_url, namespace, cluster_apps, image).items():
+    for name, text in kustomization_files(patches, install_url, namespace, cluster_apps, image, git_config).items():
         export_text[f"layers/argocd/{name}"] = text
     names = [root["metadata"]["name"]] + [a["metadata"]["name"] for a in apps]
     result.update(project=project, root=root, applications=apps, objects=[project, root] + apps, export=export,

@@ -254,6 +254,30 @@ def test_without_applications_only_the_configuration_is_rendered():
                                                  "argocd-rbac-cm.yaml", "kustomization.yaml"]
 
 
+def test_repo_server_git_config_is_a_configmap_the_repo_server_reads_as_system_config():
+    """argocd_repo_server_git_config (e.g. a mirror through insteadOf): a ConfigMap in the kustomization and a patch
+    of argocd-repo-server; applied by the playbook and exported to layers/argocd alike. Without it nothing is added."""
+    text = '[url "http://mirror.example/"]\n\tinsteadOf = https://github.com/'
+    rendered = gitops.render(settings(repo_server_git_config=text), LOCK["components"])
+    local = rendered["install_files"]
+    kustomization = yaml.safe_load(local["kustomization.yaml"])
+    assert kustomization["resources"][-1] == gitops.GIT_CONFIG_FILE
+    assert kustomization["patches"][-1] == {"path": gitops.GIT_CONFIG_PATCH_FILE}
+    config_map = yaml.safe_load(local[gitops.GIT_CONFIG_FILE])
+    assert config_map["metadata"]["name"] == gitops.GIT_CONFIG_NAME and config_map["data"] == {"gitconfig": text + "\n"}
+    patch = yaml.safe_load(local[gitops.GIT_CONFIG_PATCH_FILE])
+    pod = patch["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["name"] == "argocd-repo-server"
+    assert container["env"] == [{"name": "GIT_CONFIG_SYSTEM", "value": "/etc/aphex/git/gitconfig"}]
+    assert container["volumeMounts"][0]["mountPath"] == "/etc/aphex/git"
+    assert pod["volumes"] == [{"name": "aphex-gitconfig", "configMap": {"name": gitops.GIT_CONFIG_NAME}}]
+    for name in (gitops.GIT_CONFIG_FILE, gitops.GIT_CONFIG_PATCH_FILE):
+        assert rendered["export_text"][f"layers/argocd/{name}"] == local[name]
+    plain = gitops.render(settings(), LOCK["components"])["install_files"]
+    assert gitops.GIT_CONFIG_FILE not in plain and gitops.GIT_CONFIG_FILE not in plain["kustomization.yaml"]
+
+
 @pytest.mark.parametrize("layers,message", [
     ([{"name": "a", "namespace": "x", "wave": 2}, {"name": "b", "namespace": "x", "wave": 1}], "non-decreasing"),
     ([{"name": "a", "namespace": "x"}, {"name": "a", "namespace": "y"}], "listed twice"),
