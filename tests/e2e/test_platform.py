@@ -1,0 +1,148 @@
+# Copyright (c) aphex.platform contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The platform on kind, as bootstrap.yml leaves it: its gates, a broken controller, and the GitOps hand-off.
+
+* A running component that is broken fails its gate with the diagnostic: Tekton's webhook Deployment scaled to 0
+  (what `kubectl scale` does by mistake, and what nothing repairs: the manifest has no replicas, and its
+  HorizontalPodAutoscaler does not scale up from 0) makes the Pipelines gate of a re-run fail, naming the webhook
+  Service without ready endpoints.
+* The hand-off: the export of the first run is pushed to the in-cluster git server; bootstrap.yml runs again with
+  every gate (including the Argo CD sync gate): the root Application syncs the exported manifests and reports Synced
+  and Healthy, the objects it took over kept their spec (generation), and the run reports changed=0. The gates of
+  the components that run skipped nothing; those that cannot run said why.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from kubernetes import client
+
+from gitserver import git_server  # noqa: F401  (fixture, tests/e2e/gitserver.py)
+
+GITOPS_REPO = "platform-gitops"
+ARGOCD_NS = "argocd"
+ROOT_APP = "platform-root"
+TRACKING = "argocd.argoproj.io/tracking-id"
+# Gate components that run on the kind cluster: their gates must skip nothing.
+RUNNING = ("tekton", "argocd", "dex")
+
+
+def _wait(predicate, timeout: float, what: str, interval: float = 3.0):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
+
+
+def _scale(apps: client.AppsV1Api, namespace: str, name: str, replicas: int) -> None:
+    apps.patch_namespaced_deployment_scale(name, namespace, {"spec": {"replicas": replicas}})
+
+
+def test_webhook_scaled_to_zero_fails_the_pipelines_gate(e2e_platform):
+    apps = client.AppsV1Api(e2e_platform.api)
+    namespace, name = "tekton-pipelines", "tekton-pipelines-webhook"
+    _scale(apps, namespace, name, 0)
+    try:
+        _wait(lambda: not client.CoreV1Api(e2e_platform.api).list_namespaced_pod(
+            namespace, label_selector="app.kubernetes.io/name=webhook,app.kubernetes.io/part-of=tekton-pipelines").items,
+              120, "the webhook pods to be gone")
+        run = e2e_platform.playbook("bootstrap.yml", tags=["tekton"], extra_vars={"tekton_wait_timeout": 45})
+        print(run.summary(3000))
+        assert not run.ok, "the Tekton gate passed with the webhook scaled to 0"
+        failed = run.failed_tasks()
+        assert [t.name for t in failed] == ["aphex.platform.tekton : Tekton | Pipelines readiness gate (CRDs Established, "
+                                            "Deployments Available, webhooks)"], [t.name for t in failed]
+        result = failed[0].result
+        print("failed_checks:", result.get("failed_checks"))
+        print("diagnostics.endpoints:", (result.get("diagnostics") or {}).get("endpoints"))
+        checks = {c["check"]: c["reason"] for c in result["failed_checks"]}
+        assert any("webhook" in check and name in reason for check, reason in checks.items()), checks
+        assert not result.get("skipped_checks"), result.get("skipped_checks")
+        assert name in result["msg"] and "Diagnostic" in result["msg"], result["msg"][-2000:]
+    finally:
+        _scale(apps, namespace, name, 1)
+        _wait(lambda: (apps.read_namespaced_deployment(name, namespace).status.ready_replicas or 0) >= 1, 240,
+              "the webhook to be back")
+
+
+def _gitops_files(export_dir: Path) -> dict:
+    return {str(path.relative_to(export_dir)): path.read_text(encoding="utf-8")
+            for path in sorted(export_dir.rglob("*")) if path.is_file()}
+
+
+def _argocd_objects(api) -> dict:
+    """(kind, name) -> object of the AppProject and Applications the playbook applied in argocd."""
+    custom = client.CustomObjectsApi(api)
+    found = {}
+    for plural, kind in (("appprojects", "AppProject"), ("applications", "Application")):
+        for item in custom.list_namespaced_custom_object("argoproj.io", "v1alpha1", ARGOCD_NS, plural)["items"]:
+            found[(kind, item["metadata"]["name"])] = item
+    return found
+
+
+def test_handoff_root_application_synced_and_rerun_unchanged(e2e_platform, git_server):  # noqa: F811
+    export_dir = Path(os.environ["APHEX_KIND_SESSION_DIR"]) / "clusters" / e2e_platform.cluster_name / "gitops"
+    files = _gitops_files(export_dir)
+    assert "platform/apps/root.yaml" in files, sorted(files)
+    sha = git_server.push(GITOPS_REPO, files, message="platform export of bootstrap.yml")
+    print(f"pushed {len(files)} files of {export_dir} to {git_server.url(GITOPS_REPO)} at {sha}")
+    before = _argocd_objects(e2e_platform.api)
+    assert ("Application", ROOT_APP) in before, sorted(before)
+
+    run = e2e_platform.playbook("bootstrap.yml")
+    print(run.summary(3000))
+    assert run.ok, run.summary()
+    assert run.stats["localhost"]["changed"] == 0, [t.name for t in run.changed_tasks()]
+
+    custom = client.CustomObjectsApi(e2e_platform.api)
+    root = custom.get_namespaced_custom_object("argoproj.io", "v1alpha1", ARGOCD_NS, "applications", ROOT_APP)
+    status = root.get("status") or {}
+    print("root Application status:", status.get("sync"), status.get("health"), status.get("operationState", {}).get("phase"))
+    assert status["sync"]["status"] == "Synced" and status["sync"]["revision"] == sha, status.get("sync")
+    assert status["health"]["status"] == "Healthy", status.get("health")
+
+    # What the root took over (the AppProject and the layer Applications) kept the spec the playbook applied.
+    after = _argocd_objects(e2e_platform.api)
+    synced = {(r["kind"], r["name"]) for r in status.get("resources") or []}
+    assert synced, "the root Application tracks nothing"
+    for key in sorted(synced):
+        assert key in before and key in after, key
+        assert TRACKING in (after[key]["metadata"].get("annotations") or {}), f"{key} not tracked by Argo CD"
+        assert after[key]["metadata"].get("generation") == before[key]["metadata"].get("generation"), \
+            f"{key}: spec changed at the hand-off ({before[key]['metadata'].get('generation')} -> " \
+            f"{after[key]['metadata'].get('generation')})"
+
+    # Gates: the components that run skipped nothing; the others said why.
+    gates = [t for t in run.tasks(action="aphex.platform.readiness_gate") if not t.skipped]
+    assert gates
+    for task in gates:
+        reason = task.result.get("not_running_reason", "")
+        skipped = task.result.get("skipped_checks") or []
+        print(f"gate {task.name}: passed {len(task.result.get('passed') or [])}, skipped {len(skipped)}"
+              + (f" ({reason})" if reason else ""))
+        if not reason:
+            assert skipped == [], (task.name, skipped)
+        else:
+            assert all(item["reason"] == reason for item in skipped), (task.name, skipped)
+    ran = {t.name for t in gates if not t.result.get("not_running_reason")}
+    for component in ("Tekton | Pipelines readiness gate", "Tekton | Triggers readiness gate",
+                      "Argo CD | Readiness gate", "Argo CD | Applications Synced and Healthy"):
+        assert any(component in name for name in ran), (component, sorted(ran))
+
+
+@pytest.mark.parametrize("component", RUNNING)
+def test_running_components_are_not_declared_not_running(e2e_platform, component):
+    """The inventory never hides a component that runs behind aphex_components_not_running."""
+    import yaml  # pylint: disable=import-outside-toplevel
+    data = yaml.safe_load((Path(e2e_platform.inventory) / "group_vars" / "all" / "cluster.yml").read_text())
+    assert component not in data["aphex_components_not_running"]
+    assert "*" not in data["aphex_components_not_running"]
