@@ -25,16 +25,14 @@ Then, acting as the pipeline's ``pipeline-runner`` (impersonated), the test crea
 from __future__ import annotations
 
 import copy
-import re
 import json
+import re
 import time
 
 import pytest
 import yaml
 from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
-
-from ansible_collections.aphex.platform.tests.support.playbook import ROOT, run_playbook
 
 import gitserver  # I3's in-cluster git server (tests/e2e/gitserver.py)
 from gitserver import git_server  # noqa: F401  pylint: disable=unused-import  (the fixture)
@@ -147,9 +145,31 @@ def wait_for(what: str, probe, timeout: float = SYNC_TIMEOUT, sleep: float = 3):
 
 
 def onboard(e2e_platform, state: str = "present"):
-    org = dict(ORGANIZATION, state=state)
-    return run_playbook(ROOT / "playbooks" / "onboard_org.yml", inventory=e2e_platform.inventory,
-                        extra_vars={"org": org, "aphex_kubeconfig": str(e2e_platform.kubeconfig)}, timeout=900)
+    """playbooks/onboard_org.yml for this test's organization and its repository, as an operator runs it."""
+    return e2e_platform.playbook("onboard_org.yml", extra_vars={"org": dict(ORGANIZATION, state=state)}, timeout=900)
+
+
+def delete_applications(api, timeout: float = 180) -> None:
+    """Delete every Application in the pipeline namespace and wait until they are gone (Argo CD runs the cascade
+    finalizer of the one that deployed something, deleting what it deployed)."""
+    custom = k8s.CustomObjectsApi(api)
+
+    def names():
+        try:
+            items = custom.list_namespaced_custom_object(APP_GROUP, APP_VERSION, PIPELINE, "applications")["items"]
+        except ApiException as exc:
+            if exc.status == 404:
+                return []
+            raise
+        return [item["metadata"]["name"] for item in items]
+
+    for name in names():
+        try:
+            custom.delete_namespaced_custom_object(APP_GROUP, APP_VERSION, PIPELINE, "applications", name)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+    wait_for(f"Applications in {PIPELINE} deleted", lambda: (not names(), names()), timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -165,10 +185,9 @@ def onboarded(e2e_platform):
     except ApiException as exc:
         if exc.status != 409:
             raise
+    delete_applications(e2e_platform.api)  # left over by an earlier run on a reused cluster
     yield
-    custom = k8s.CustomObjectsApi(e2e_platform.api)
-    for app in custom.list_namespaced_custom_object(APP_GROUP, APP_VERSION, PIPELINE, "applications")["items"]:
-        custom.delete_namespaced_custom_object(APP_GROUP, APP_VERSION, PIPELINE, "applications", app["metadata"]["name"])
+    delete_applications(e2e_platform.api)
     if not getattr(e2e_platform, "reused", False):
         gone = onboard(e2e_platform, state="absent")
         assert gone.ok, gone.summary()
