@@ -35,7 +35,6 @@ from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 
 import gitserver  # I3's in-cluster git server (tests/e2e/gitserver.py)
-from gitserver import git_server  # noqa: F401  pylint: disable=unused-import  (the fixture)
 
 ARGOCD_NAMESPACE = "argocd"
 ORG = "e2e-argo"
@@ -200,9 +199,8 @@ if not gitserver._REPO_NAME.match(GIT_SERVER_REPO):  # pylint: disable=protected
     gitserver._REPO_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}(/[a-z0-9][a-z0-9._-]{0,62})?$")
 
 
-@pytest.fixture(scope="module")
-def git_repo(git_server):  # noqa: F811  pylint: disable=redefined-outer-name
-    return git_server
+# I3's session fixture, under this module's name for it.
+git_repo = gitserver.git_server
 
 
 def app_status(custom, name: str) -> dict:
@@ -238,8 +236,8 @@ def test_an_application_in_the_repository_project_syncs_from_git_and_becomes_hea
         return ok, status
 
     status = wait_for(f"Application {PIPELINE}/web Synced and Healthy at {sha}", synced)
-    print("Application status:", json.dumps({k: status.get(k) for k in ("sync", "health", "operationState")},
-                                             indent=2, default=str)[:4000])
+    shown = {key: status.get(key) for key in ("sync", "health", "operationState")}
+    print("Application status:", json.dumps(shown, indent=2, default=str)[:4000])
     resources = {(r["kind"], r["name"]): r for r in status["resources"]}
     assert set(resources) == {("ConfigMap", "e2e-argo-web"), ("Deployment", "e2e-argo-web")}
     assert all(r["namespace"] == PIPELINE and r["status"] == "Synced" for r in resources.values())

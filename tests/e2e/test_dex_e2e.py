@@ -127,7 +127,7 @@ def login(dex_base: str, issuer: str, client_id: str, redirect_uri: str, headers
         "client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code",
         "scope": "openid profile email groups", "state": state, "connector_id": TEST_CONNECTOR})
     trail = []
-    for _ in range(10):
+    for _hop in range(10):
         answer = requests.get(url, headers=headers, allow_redirects=False, timeout=30)
         trail.append(f"GET {url.replace(dex_base, '')} -> {answer.status_code} {answer.headers.get('Location', '')}")
         if answer.status_code not in (302, 303):
