@@ -6,6 +6,7 @@
     def test_x(git_server):
         sha = git_server.push("demo", {"README.md": "hello\\n"}, message="first")
         url = git_server.url("demo")          # http://git-server.e2e-git.svc/demo.git (anonymous clone)
+        git_server.push("acme/web", {...})    # owner/name: http://git-server.e2e-git.svc/acme/web.git
 
 The fixture deploys the git server image (Debian git + a smart-HTTP server, built by hack/images) as one
 Deployment in namespace ``e2e-git`` (Pod Security ``restricted``) with a Service on port 80. Repositories are
@@ -38,7 +39,8 @@ CONTAINER_PORT = 8080
 FIELD_MANAGER = "aphex-e2e"
 LABELS = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/part-of": "aphex-platform-e2e"}
 AUTHOR = ("Aphex E2E", "e2e@aphex.invalid")
-_REPO_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+# "name" or "owner/name" (Argo CD tests map https://github.com/<owner>/<name>.git onto this server).
+_REPO_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}(/[a-z0-9][a-z0-9._-]{0,62})?$")
 _BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 
@@ -89,7 +91,8 @@ def manifests(image: str = IMAGE) -> list:
 def push_script(repo: str, files: dict, branch: str, message: str) -> str:
     """The sh script ``push`` runs in the server pod; prints ``sha=<commit>`` last."""
     if not _REPO_NAME.match(repo or ""):
-        raise ValueError(f"repo: {repo!r} is not a repository name (lowercase letters, digits, '.', '_', '-')")
+        raise ValueError(f"repo: {repo!r} is not a repository name ('name' or 'owner/name'; lowercase letters, "
+                         "digits, '.', '_', '-')")
     if not _BRANCH.match(branch or "") or ".." in branch:
         raise ValueError(f"branch: {branch!r} is not a branch name")
     if not isinstance(files, dict) or not files:
@@ -103,6 +106,7 @@ def push_script(repo: str, files: dict, branch: str, message: str) -> str:
         f"repo={shlex.quote(posixpath.join(REPO_ROOT, repo + '.git'))}",
         f"branch={shlex.quote(branch)}",
         'if [ ! -d "$repo" ]; then',
+        '  mkdir -p "$(dirname "$repo")"',
         '  git init -q --bare "$repo"',
         '  git -C "$repo" symbolic-ref HEAD "refs/heads/$branch"',
         '  git -C "$repo" config http.receivepack true',

@@ -8,11 +8,14 @@ reference it through the cluster resolver exactly as the organizations' Pipeline
 in-cluster git server. The runs live in namespace e2e-tekton-catalog under a ServiceAccount that may only manage
 ConfigMaps there, so what kubectl-deploy applied is checked in the cluster afterwards.
 
-* the catalog Pipeline build-and-deploy: clone, build and push an image with buildah, apply the manifests;
 * catalog Tasks git-clone + kubectl-deploy with valid manifests: Succeeded, the ConfigMap carries the commit's
   content;
 * the same with a manifest the API server rejects: kubectl's failure fails the deploy TaskRun and the
-  PipelineRun (the catalog's scripts never mask a failure), and nothing is applied.
+  PipelineRun (the catalog's scripts never mask a failure).
+
+Not exercised here: the catalog Pipelines build-and-deploy and build-and-sync themselves. Their build step pushes
+with buildah and the Pipelines pass no TLS_VERIFY, so they need a TLS registry the buildah image trusts that pods
+can reach; the kind session's registry is not reachable from pods (no DNS name, no route back to the pod network).
 """
 
 from __future__ import annotations

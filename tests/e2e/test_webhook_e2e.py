@@ -12,10 +12,13 @@ a PipelineRun appears in the repository's namespace under ``pipeline-runner``, c
 git server at the pushed revision (catalog Task git-clone through the cluster resolver) and Succeeds.
 
 A wrong signature, an unsigned request, another repository and another branch each create no PipelineRun. The
-sink answers every delivery ``202 Accepted`` with an eventID before the interceptors run (Triggers processes
-asynchronously), so "the listener's answer says why" is read where the listener gives it: its log lines for
-that eventID ("interceptor stopped trigger processing: ..."). The test waits for that line, so "no PipelineRun"
-is checked after the decision, not after a sleep.
+sink answers every delivery ``202 Accepted`` with an eventID before the interceptors decide (Triggers v0.37
+processes asynchronously; its sink logs the stop reason at debug level only), so "the listener's answer says
+why" is read from the listener's interceptors: the core-interceptors server logs every answer it gives the
+listener at info level ("Interceptor response is: ... Continue:false Status:{Code:FailedPrecondition
+Message:payload signature check failed}"). Deliveries are sent one at a time and the test takes the interceptor
+answers logged after its delivery, waiting until the refusal is there, so "no PipelineRun" is checked after the
+decision, not after a sleep.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ PIPELINE = "e2e-tekton-web"
 LISTENER_SERVICE = "el-github-listener"
 LISTENER_PORT = "http-listener"
 CATALOG_NS = "pipeline-catalog"
+INTERCEPTORS = ("tekton-pipelines", "app.kubernetes.io/name=core-interceptors")
 EXCHANGES = []
 
 
@@ -185,9 +189,10 @@ def _runs_for(api, delivery: str) -> list:
     return ts.list_objects(api, ts.TEKTON, "PipelineRun", None, f"platform.aphex/event-id={delivery}")
 
 
-def _listener_lines(api, event_id: str) -> list:
-    logs = ts.pod_logs(api, ORG_NS, "eventlistener=github-listener")
-    return [line for line in logs.splitlines() if event_id in line]
+def _interceptor_answers(api) -> list:
+    """The answers the core interceptors gave so far (one log line each), oldest first."""
+    logs = ts.pod_logs(api, *INTERCEPTORS)
+    return [line for line in logs.splitlines() if "Interceptor response is:" in line]
 
 
 def test_signed_push_starts_pipelinerun_that_clones_the_pushed_revision(e2e_platform, onboarded):
@@ -200,11 +205,16 @@ def test_signed_push_starts_pipelinerun_that_clones_the_pushed_revision(e2e_plat
     from ansible_collections.aphex.platform.plugins.module_utils.repobinding.webhook_filter import signature
 
     body = ts.to_json_bytes(_payload(git.url(REPO), sha))
+    before = len(_interceptor_answers(api))
     status, answer, delivery = _deliver(api, "signed push (org secret)", body, signature(onboarded["secret"], body))
     assert status == 202, answer
     assert answer.get("eventListener") == "github-listener" and answer.get("eventID"), answer
 
     runs = ts.wait_for(lambda: _runs_for(api, delivery), 120, what=f"a PipelineRun for delivery {delivery}")
+    # Both interceptors let it through: github (signature, event type), then the repository's cel filter.
+    answers = _interceptor_answers(api)[before:]
+    print("interceptor answers for the signed push:\n" + "\n".join(answers))
+    assert len(answers) == 2 and all("Continue:true" in line for line in answers), answers
     assert len(runs) == 1, [r["metadata"]["name"] for r in runs]
     run = runs[0]
     assert run["metadata"]["namespace"] == PIPELINE
@@ -224,9 +234,9 @@ def test_signed_push_starts_pipelinerun_that_clones_the_pushed_revision(e2e_plat
 
 
 REJECTIONS = {
-    # case: (how the body differs, how it is signed, what the listener's log says)
-    "wrong-signature": ({}, "wrong", "signature"),
-    "unsigned": ({}, None, "signature"),
+    # case: (how the body differs, how it is signed, the interceptor's refusal)
+    "wrong-signature": ({}, "wrong", "Message:payload signature check failed"),
+    "unsigned": ({}, None, "Message:no X-Hub-Signature-256 header set"),
     "another-repository": ({"full_name": f"{OWNER}/other"}, "org", "did not return true"),
     "another-branch": ({"ref": "refs/heads/feature"}, "org", "did not return true"),
 }
@@ -238,25 +248,25 @@ def test_rejected_delivery_creates_no_pipelinerun(e2e_platform, onboarded, case)
 
     api = e2e_platform.api
     git = onboarded["git"]
-    change, signed_with, reason = REJECTIONS[case]
+    change, signed_with, refusal = REJECTIONS[case]
     sha = git.push(REPO, {"MARKER": f"{case}\n"}, message=case)
     body = ts.to_json_bytes(_payload(git.url(REPO), sha, **change))
     sig = {"org": signature(onboarded["secret"], body),
            "wrong": signature(b"not-the-org-secret-" + b"0" * 32, body),
            None: None}[signed_with]
+    before = len(_interceptor_answers(api))
     status, answer, delivery = _deliver(api, f"rejected: {case}", body, sig)
     # The sink accepts the delivery before the interceptors decide (asynchronous processing).
     assert status == 202, answer
-    event_id = answer["eventID"]
+    assert answer.get("eventListener") == "github-listener" and answer.get("eventID"), answer
 
-    def decided():
-        lines = [line for line in _listener_lines(api, event_id) if "interceptor stopped trigger processing" in line]
-        return lines
+    def refused():
+        return [line for line in _interceptor_answers(api)[before:] if "Continue:false" in line]
 
-    lines = ts.wait_for(decided, 60, what=f"the listener's decision on event {event_id}")
-    print(f"listener log for {case} (eventID {event_id}):\n" + "\n".join(lines))
-    assert any(reason in line for line in lines), lines
+    lines = ts.wait_for(refused, 60, what=f"the interceptors' refusal of delivery {delivery}")
+    print(f"interceptor answers for {case} (eventID {answer['eventID']}):\n"
+          + "\n".join(_interceptor_answers(api)[before:]))
+    assert len(lines) == 1 and refusal in lines[0], lines
     assert _runs_for(api, delivery) == []
     assert ts.list_objects(api, ts.TEKTON, "PipelineRun", None,
-                           f"triggers.tekton.dev/triggers-eventid={event_id}") == []
-
+                           f"triggers.tekton.dev/triggers-eventid={answer['eventID']}") == []
