@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import time
 
 import pytest
@@ -191,12 +190,6 @@ def onboarded(e2e_platform):
         gone = onboard(e2e_platform, state="absent")
         assert gone.ok, gone.summary()
         core.delete_namespace(OUTSIDE)
-
-
-# The repository is served under <owner>/<name>.git, the path insteadOf maps github.com's URL to.
-if not gitserver._REPO_NAME.match(GIT_SERVER_REPO):  # pylint: disable=protected-access
-    # Until gitserver.py takes owner/name itself (asked of I3 in /work/s15/requests-I4.md).
-    gitserver._REPO_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}(/[a-z0-9][a-z0-9._-]{0,62})?$")
 
 
 # I3's session fixture, under this module's name for it.
