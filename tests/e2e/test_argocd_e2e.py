@@ -143,8 +143,14 @@ def wait_for(what: str, probe, timeout: float = SYNC_TIMEOUT, sleep: float = 3):
 
 
 def onboard(e2e_platform, state: str = "present"):
-    """playbooks/onboard_org.yml for this test's organization and its repository, as an operator runs it."""
-    return e2e_platform.playbook("onboard_org.yml", extra_vars={"org": dict(ORGANIZATION, state=state)}, timeout=900)
+    """playbooks/onboard_org.yml for this test's organization and its repository, as an operator runs it.
+
+    Self-service reconciliation is off: organizations other tests onboarded (with -e org=..., so in no inventory)
+    would otherwise be reconciled as self-service here, and the repobinding module's self-service apply (same
+    field manager, no spec) strips the spec an earlier onboarding run applied (found on the shared cluster; see
+    the I4 report). This test is about its own organization."""
+    return e2e_platform.playbook("onboard_org.yml", timeout=900, extra_vars={
+        "org": dict(ORGANIZATION, state=state), "organization_self_service": False, "repository_self_service": False})
 
 
 def delete_applications(api, timeout: float = 180) -> None:
