@@ -145,10 +145,10 @@ def wait_for(what: str, probe, timeout: float = SYNC_TIMEOUT, sleep: float = 3):
 def onboard(e2e_platform, state: str = "present"):
     """playbooks/onboard_org.yml for this test's organization and its repository, as an operator runs it.
 
-    Self-service reconciliation is off: organizations other tests onboarded (with -e org=..., so in no inventory)
-    would otherwise be reconciled as self-service here, and the repobinding module's self-service apply (same
-    field manager, no spec) strips the spec an earlier onboarding run applied (found on the shared cluster; see
-    the I4 report). This test is about its own organization."""
+    Self-service reconciliation is off: the organizations other tests onboarded (with -e org=..., so in no
+    inventory) would be reconciled here as self-service, and one of theirs that is broken would fail this run.
+    (That reconciliation used to strip their RepoBindings' specs: fixed in the repobinding module, found here.)
+    This test is about its own organization."""
     return e2e_platform.playbook("onboard_org.yml", timeout=900, extra_vars={
         "org": dict(ORGANIZATION, state=state), "organization_self_service": False, "repository_self_service": False})
 
