@@ -98,25 +98,45 @@ molecule: toolchain
 	  echo "molecule $$scenario passed in $$(( $$(date +%s) - start ))s"; \
 	done
 
-# The kind provider on a real kind cluster (molecule/kind), inside a private test session: its own dockerd, the
-# offline node image (built once, ~28 min cold, cached by version in ~/.cache/aphex-platform/kind) and a local
-# registry (hack/kind/session). The session is stopped and the host restored whatever happens. Without root or the
-# Debian packages the scenario is reported as skipped, and with APHEX_REQUIRE_ALL_TESTS=1 (CI) that fails the stage.
+# The kind provider on a real kind cluster (molecule/kind), then the platform on kind (tests/e2e), inside one private
+# test session: its own dockerd, the offline node image (built once, ~28 min cold, cached by version in
+# ~/.cache/aphex-platform/kind) and a local registry (hack/kind/session). Stages, each timed (table at the end):
+# molecule kind; the platform images (make images: built from their Go modules and Debian packages, cached by
+# version, ~20 min cold, seconds warm) pushed to the session's registry (make images-push); pytest tests/e2e
+# (bootstrap.yml on a kind cluster with real controllers, then the end-to-end proofs). The session is stopped and the
+# host restored whatever happens. Without root or the Debian packages the stage is reported as skipped, and with
+# APHEX_REQUIRE_ALL_TESTS=1 (CI) that fails it.
 KIND_SESSION_DIR ?= $(CURDIR)/.cache/kind-session
 test-kind: toolchain
 	@if ! why=$$($(BIN)/python hack/kind/session check); then \
 	  echo "molecule kind: SKIPPED: $$why"; \
 	  if [ "$${APHEX_REQUIRE_ALL_TESTS:-}" = 1 ]; then exit 1; fi; exit 0; \
 	fi; \
-	start=$$(date +%s); rc=0; \
+	start=$$(date +%s); rc=0; times=""; \
+	stage() { times="$$times$$(printf '  %-34s %-6s %4ds' "$$1" "$$2" "$$3")\n"; }; \
 	$(BIN)/python hack/kind/session stop --dir $(KIND_SESSION_DIR) >/dev/null 2>&1 || true; \
 	if env_lines=$$($(BIN)/python hack/kind/session start --dir $(KIND_SESSION_DIR)); then \
-	  eval "$$env_lines"; step=$$(date +%s); echo "kind session (dockerd, node image, registry) ready in $$(( step - start ))s"; \
-	  $(BIN)/molecule test -s kind || rc=$$?; \
-	  echo "molecule kind: rc=$$rc in $$(( $$(date +%s) - step ))s"; \
+	  eval "$$env_lines"; step=$$(date +%s); stage "kind session start" ok $$(( step - start )); \
+	  echo "kind session (dockerd, node image, registry) ready in $$(( step - start ))s"; \
+	  r=0; $(BIN)/molecule test -s kind || r=$$?; rc=$$(( rc | r )); \
+	  stage "molecule kind" rc=$$r $$(( $$(date +%s) - step )); echo "molecule kind: rc=$$r in $$(( $$(date +%s) - step ))s"; \
+	  step=$$(date +%s); r=0; $(MAKE) --no-print-directory images || r=$$?; rc=$$(( rc | r )); \
+	  stage "platform images (build/cache)" rc=$$r $$(( $$(date +%s) - step )); \
+	  if [ $$r = 0 ]; then \
+	    step=$$(date +%s); r=0; \
+	    $(MAKE) --no-print-directory images-push REGISTRY=127.0.0.1:$$APHEX_KIND_REGISTRY_HOST_PORT || r=$$?; \
+	    rc=$$(( rc | r )); stage "platform images push" rc=$$r $$(( $$(date +%s) - step )); \
+	  fi; \
+	  if [ $$r = 0 ]; then \
+	    step=$$(date +%s); r=0; \
+	    $(BIN)/pytest tests/e2e -s -rA -p no:cacheprovider --durations=0 || r=$$?; rc=$$(( rc | r )); \
+	    stage "e2e (bootstrap.yml on kind + proofs)" rc=$$r $$(( $$(date +%s) - step )); \
+	  else stage "e2e (bootstrap.yml on kind + proofs)" "not run" 0; fi; \
 	else rc=1; fi; \
 	step=$$(date +%s); $(BIN)/python hack/kind/session stop --dir $(KIND_SESSION_DIR) || rc=$${rc/#0/1}; \
+	stage "kind session stop + host restore" done $$(( $$(date +%s) - step )); \
 	echo "kind session stopped, host restored in $$(( $$(date +%s) - step ))s; test-kind total $$(( $$(date +%s) - start ))s"; \
+	printf "\nmake test-kind: stage times\n$$times  %-34s %-6s %4ds\n" total rc=$$rc $$(( $$(date +%s) - start )); \
 	exit $$rc
 
 clean:

@@ -417,19 +417,19 @@ def validate_layers(layers: list) -> None:
 ARGOCD_IMAGE = "quay.io/argoproj/argocd"
 
 
-def image_override(image: str) -> list:
+def image_override(image: str, upstream: str = ARGOCD_IMAGE, field: str = "argocd_image") -> list:
     """kustomize ``images`` entries that run ``image`` (``repo:tag`` or ``repo@sha256:...``) instead of the
-    Argo CD image install.yaml names; empty for no override."""
+    image ``upstream`` (by default the Argo CD image install.yaml names); empty for no override."""
     if not image:
         return []
-    entry = {"name": ARGOCD_IMAGE}
+    entry = {"name": upstream}
     name, digest = image.split("@", 1) if "@" in image else (image, "")
     tag = ""
     if ":" in name.rsplit("/", 1)[-1]:
         name, tag = name.rsplit(":", 1)
     if not name or not (tag or digest):
-        raise GitOpsError(f"argocd_image: {image!r} needs a tag or a digest (repository:tag or repository@sha256:...)")
-    if name != ARGOCD_IMAGE:
+        raise GitOpsError(f"{field}: {image!r} needs a tag or a digest (repository:tag or repository@sha256:...)")
+    if name != upstream:
         entry["newName"] = name
     if digest:
         entry["digest"] = digest
@@ -479,7 +479,7 @@ def kustomization(install: str, namespace: str, extra_resources: tuple = (), ima
     if git_config:
         result["patches"].append({"path": GIT_CONFIG_PATCH_FILE})
     if image:
-        result["images"] = image_override(image)
+        result["images"] = image if isinstance(image, list) else image_override(image)
     return result
 
 
@@ -511,7 +511,10 @@ def render(settings: dict, lock_entries: list) -> dict:
     patches = config_patches(settings)
     namespace = settings.get("namespace") or "argocd"
     cluster_apps = bool(application_namespaces(settings))
-    image = settings.get("image") or ""
+    # The Argo CD image, then the other images of install.yaml by upstream name (e.g. its bundled Dex).
+    image = image_override(settings.get("image") or "") + [
+        entry for upstream, ref in sorted((settings.get("image_overrides") or {}).items())
+        for entry in image_override(ref, upstream, f"argocd_image_overrides[{upstream}]")]
     git_config = settings.get("repo_server_git_config") or ""
     result = {"config_patches": patches,
               "install_files": kustomization_files(patches, "install.yaml", namespace, cluster_apps, image, git_config),
@@ -533,7 +536,10 @@ def render(settings: dict, lock_entries: list) -> dict:
     project = app_project(settings, source_repos(all_sources))
     install = lock.get("argocd-install")
     install_url = ((install or {}).get("fetch") or {}).get("url") or (install or {}).get("official_url")
-    export = {"apps/00-appproject.yaml": project, "apps/root.yaml": root}
+    # The root Application lives beside apps/, not in it: an Application that syncs itself never settles (its
+    # controller's operation-state writes and its own sync overwrite each other: OutOfSync, sync, OutOfSync, ...,
+    # seen on kind). The playbook applies it; it syncs apps/ (the AppProject and the layer Applications).
+    export = {"apps/00-appproject.yaml": project, "root.yaml": root}
     for app in apps:
         export[f"apps/{app['metadata']['name']}.yaml"] = app
     export_text = {path: to_yaml(obj) for path, obj in export.items()}

@@ -96,8 +96,9 @@ def _reconcile(module, applier, objects: list) -> list:
 def run(module) -> dict:
     """The module's whole job; ``module`` is an AphexK8sModule. Raises K8sError (with ``result``) on failure."""
     params = module.params
-    loaded = manifests.resolve_images(load(module), params["ko_image_repository"] or "", params["ko_image_tag"] or "",
-                                      params["image_overrides"])
+    loaded = manifests.resolve_images(
+        manifests.merge_overrides(load(module), params.get("overrides") or []),
+        params.get("ko_image_repository") or "", params.get("ko_image_tag") or "", params.get("image_overrides") or {})
     module.refresh_discovery()
     applier = module.applier(field_manager=params["field_manager"], force_conflicts=params["force_conflicts"])
     objects = placed(applier, loaded, params["namespace"])

@@ -263,6 +263,43 @@ def resolve_images(objects: list, ko_repository: str = "", ko_tag: str = "", ove
     return result
 
 
+def _merge(base: dict, patch: dict) -> dict:
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+    return base
+
+
+def merge_overrides(objects: list, overrides: list) -> list:
+    """The set with each override's ``merge`` dict deep-merged into the object it names (kind, name and, when
+    given, namespace); deep copies. An override that names no object of the set is an error, naming it."""
+    if not overrides:
+        return objects
+    result = list(objects)
+    for index, override in enumerate(overrides):
+        for key in ("kind", "name", "merge"):
+            if not override.get(key):
+                raise ManifestError(f"overrides[{index}].{key} is required")
+        if not isinstance(override["merge"], dict):
+            raise ManifestError(f"overrides[{index}].merge must be a dict")
+        hits = 0
+        for position, item in enumerate(result):
+            origin, obj = item if isinstance(item, tuple) else (None, item)
+            meta = obj.get("metadata") or {}
+            if obj.get("kind") != override["kind"] or meta.get("name") != override["name"]:
+                continue
+            if override.get("namespace") and meta.get("namespace") not in (None, override["namespace"]):
+                continue
+            obj = _merge(copy.deepcopy(obj), override["merge"])
+            result[position] = (origin, obj) if isinstance(item, tuple) else obj
+            hits += 1
+        if not hits:
+            raise ManifestError(f"overrides[{index}]: no {override['kind']} {override['name']} in the set")
+    return result
+
+
 def gate_inputs(objects: list) -> dict:
     """What aphex.platform.readiness_gate should wait for after this set is applied."""
     gate = {"crds": [], "deployments": [], "statefulsets": [], "daemonsets": [], "webhooks": []}

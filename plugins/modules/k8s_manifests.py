@@ -105,6 +105,30 @@ options:
     type: list
     elements: str
     default: []
+  overrides:
+    description:
+      - Changes to objects of the set before they are applied, each deep-merged into the one object it names (maps
+        are merged, everything else replaced), for example keys of an upstream ConfigMap. An override that matches
+        no object of the set fails the task before anything is applied.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      kind:
+        description: Kind of the object.
+        type: str
+        required: true
+      name:
+        description: Name of the object.
+        type: str
+        required: true
+      namespace:
+        description: Namespace of the object, when the set has several of that kind and name.
+        type: str
+      merge:
+        description: What to merge into it, for example the C(data) keys of a ConfigMap.
+        type: dict
+        required: true
   ko_image_repository:
     description:
       - Resolve the set's C(ko://<import path>) image references (sources built with ko, such as Tekton's
@@ -331,6 +355,12 @@ def argument_spec() -> dict:
         namespace={"type": "str"},
         yield_to_argocd={"type": "bool", "default": False},
         reject_images={"type": "list", "elements": "str", "default": []},
+        overrides={"type": "list", "elements": "dict", "default": [], "options": {
+            "kind": {"type": "str", "required": True},
+            "name": {"type": "str", "required": True},
+            "namespace": {"type": "str"},
+            "merge": {"type": "dict", "required": True},
+        }},
         ko_image_repository={"type": "str", "default": ""},
         ko_image_tag={"type": "str", "default": ""},
         image_overrides={"type": "dict", "default": {}},

@@ -173,11 +173,11 @@ options:
   not_running_pods_ready:
     description:
       - Whether the pods of a component that does not run still become Ready. True on a kwok cluster, whose
-        simulated pods do. Set V(false) on a cluster whose nodes really run containers (kind): the pods of a
-        component that cannot run there (its images cannot be had) never become Ready, so its rollouts, Service
-        endpoints and webhook endpoints (V(deployments), V(statefulsets), V(daemonsets), V(services),
-        V(webhook_endpoints)) are skipped with the reason too. CRDs are still checked. No effect on a component that
-        runs.
+        simulated pods do.
+      - Set V(false) on a cluster whose nodes really run containers (kind). There the pods of a component that
+        cannot run (its images cannot be had) never become Ready, so its rollouts, Service endpoints and webhook
+        endpoints (V(deployments), V(statefulsets), V(daemonsets), V(services), V(webhook_endpoints)) are skipped
+        with the reason too. CRDs are still checked. No effect on a component that runs.
     type: bool
     default: true
   wait_timeout:

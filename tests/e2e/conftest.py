@@ -18,9 +18,9 @@ APHEX_E2E_KUBECONFIG=<path> reuses a cluster that is already bootstrapped (the s
 nothing is bootstrapped and nothing torn down. Otherwise the cluster ``aphex-e2e`` (APHEX_E2E_CLUSTER_NAME) is
 created by bootstrap.yml itself (provider kind, tests/e2e/inventory) and deleted at the end of the session.
 
-The first bootstrap leaves out the Argo CD sync gate (tag argocd_verify): the GitOps repository Argo CD syncs from
-is the in-cluster git server, filled from the playbook's export only after that run, as a user commits the export
-after the first run. test_handoff.py pushes the export and runs bootstrap.yml again with every gate.
+The first bootstrap's Argo CD sync gate waits for no Application (argocd_verify_applications=[]): the GitOps
+repository Argo CD syncs from is the in-cluster git server, filled from the playbook's export only after that run, as
+a user commits the export after the first run. test_handoff.py pushes the export and runs bootstrap.yml again with every gate.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ ROOT = Path(__file__).resolve().parents[2]
 INVENTORY = ROOT / "tests" / "e2e" / "inventory"
 SESSION_ENV = ("DOCKER_HOST", "APHEX_KIND_SESSION_DIR", "APHEX_KIND_NODE_IMAGE", "APHEX_KIND_REGISTRY_ENDPOINT",
                "APHEX_KIND_REGISTRY_HOST_PORT")
-# Until the export is in the GitOps repository, Argo CD has nothing to sync (see the module docstring).
-FIRST_RUN_SKIP_TAGS = "argocd_verify"
-
+# Until the export is in the GitOps repository, Argo CD has nothing to sync (see the module docstring): the first run's
+# hand-off gate waits for no Application. (Not --skip-tags argocd_verify: the role's render step carries that tag too.)
+FIRST_RUN_VARS = '{"argocd_verify_applications": []}'
 
 
 def _support():
@@ -101,6 +101,63 @@ class E2EPlatform:
         return proc
 
 
+# What cert-manager (which does not run here) would have written and a running component mounts: the Secret of the
+# Authentik host certificate, whose ca.crt (the platform CA) Dex trusts for its upstream. Stand-in data, made here.
+CERT_MANAGER_STAND_INS = (("auth-system", "authentik-tls", "auth.platform.127.0.0.1.nip.io"),)
+
+
+def _self_signed(host: str) -> dict:
+    """A CA-signed serving certificate for ``host`` (tls.crt, tls.key, ca.crt, as cert-manager's CA issuer writes)."""
+    import base64  # pylint: disable=import-outside-toplevel
+    import datetime  # pylint: disable=import-outside-toplevel
+    from cryptography import x509  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives import hashes, serialization  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives.asymmetric import ec  # pylint: disable=import-outside-toplevel
+    from cryptography.x509.oid import NameOID  # pylint: disable=import-outside-toplevel
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "aphex e2e stand-in platform CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now)
+          .not_valid_after(now + datetime.timedelta(days=2))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    pem = serialization.Encoding.PEM
+    key_pem = key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return {name: base64.b64encode(value).decode() for name, value in
+            (("tls.crt", cert.public_bytes(pem)), ("tls.key", key_pem), ("ca.crt", ca.public_bytes(pem)))}
+
+
+def stand_in_for_cert_manager(api) -> None:
+    """Create the Secrets cert-manager would write (only when missing: a second call changes nothing)."""
+    from kubernetes.client import CoreV1Api  # pylint: disable=import-outside-toplevel
+    from kubernetes.client.exceptions import ApiException  # pylint: disable=import-outside-toplevel
+    core = CoreV1Api(api)
+    for namespace, name, host in CERT_MANAGER_STAND_INS:
+        try:
+            core.read_namespace(namespace)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            core.create_namespace({"metadata": {"name": namespace}})
+        try:
+            core.read_namespaced_secret(name, namespace)
+            continue
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+        core.create_namespaced_secret(namespace, {
+            "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": "aphex-platform-e2e"},
+                         "annotations": {"aphex.platform/e2e-stand-in": "cert-manager does not run on this cluster"}},
+            "type": "kubernetes.io/tls", "data": _self_signed(host)})
+        print(f"e2e: stand-in Secret {namespace}/{name} (cert-manager does not run here)", flush=True)
+
+
 def _session_missing() -> list:
     return [name for name in SESSION_ENV if not os.environ.get(name)]
 
@@ -128,7 +185,12 @@ def e2e_platform():
                            reused=False)
     try:
         start = time.monotonic()
-        rc, out = platform.run_playbook("bootstrap.yml", "--skip-tags", FIRST_RUN_SKIP_TAGS)
+        rc, out = platform.run_playbook("bootstrap.yml", "--tags", "cluster")
+        if rc != 0:
+            pytest.fail(f"bootstrap.yml --tags cluster could not create the kind cluster (rc {rc}):\n{out[-6000:]}",
+                        pytrace=False)
+        stand_in_for_cert_manager(platform.api)
+        rc, out = platform.run_playbook("bootstrap.yml", "-e", FIRST_RUN_VARS)
         platform.timings["bootstrap"] = time.monotonic() - start
         print(f"e2e: bootstrap.yml on kind cluster {name}: rc {rc} in {platform.timings['bootstrap']:.0f}s", flush=True)
         if rc != 0:

@@ -227,7 +227,7 @@ def test_export_holds_the_apps_and_the_argocd_kustomization():
     rendered = gitops.render(settings(), LOCK["components"])
     text = rendered["export_text"]
     assert sorted(text) == sorted(
-        ["apps/00-appproject.yaml", "apps/root.yaml"] + [f"apps/{n}.yaml" for n in rendered["application_names"][1:]]
+        ["apps/00-appproject.yaml", "root.yaml"] + [f"apps/{n}.yaml" for n in rendered["application_names"][1:]]
         + ["layers/argocd/kustomization.yaml", "layers/argocd/argocd-cm.yaml", "layers/argocd/argocd-rbac-cm.yaml",
            "layers/argocd/argocd-cmd-params-cm.yaml"])
     for path, obj in rendered["export"].items():
@@ -322,3 +322,24 @@ def test_health_lua_with_status_but_no_health_is_progressing():
     runtime = lua51.LuaRuntime()
     runtime.globals().obj = runtime.table_from({"status": runtime.table_from({"sync": runtime.table_from({})})})
     assert dict(runtime.execute(gitops.APPLICATION_HEALTH_LUA).items())["status"] == "Progressing"
+
+
+def test_argocd_image_override_is_a_kustomize_images_entry():
+    from ansible_collections.aphex.platform.plugins.module_utils import gitops as g
+    assert g.image_override("") == []
+    assert g.image_override("quay.io/argoproj/argocd:v3.5.2") == [{"name": "quay.io/argoproj/argocd", "newTag": "v3.5.2"}]
+    assert g.image_override("registry.local:5000/argocd@sha256:ab") == [
+        {"name": "quay.io/argoproj/argocd", "newName": "registry.local:5000/argocd", "digest": "sha256:ab"}]
+    with pytest.raises(g.GitOpsError, match="argocd_image"):
+        g.image_override("registry.local:5000/argocd")
+    kustomization = g.kustomization("install.yaml", "argocd", image="quay.io/argoproj/argocd:v3.5.2")
+    assert kustomization["images"] == [{"name": "quay.io/argoproj/argocd", "newTag": "v3.5.2"}]
+    assert "images" not in g.kustomization("install.yaml", "argocd")
+
+
+def test_other_install_images_by_upstream_name():
+    from ansible_collections.aphex.platform.plugins.module_utils import gitops as g
+    assert g.image_override("ghcr.io/dexidp/dex:v2.44.0", "ghcr.io/dexidp/dex") == [
+        {"name": "ghcr.io/dexidp/dex", "newTag": "v2.44.0"}]
+    with pytest.raises(g.GitOpsError, match=r"argocd_image_overrides\[ghcr.io/dexidp/dex\]"):
+        g.image_override("dex", "ghcr.io/dexidp/dex", "argocd_image_overrides[ghcr.io/dexidp/dex]")

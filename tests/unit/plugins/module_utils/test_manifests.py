@@ -149,3 +149,47 @@ def test_a_kustomization_is_written_with_its_copies(tmp_path):
         manifests.write_kustomization(str(tmp_path / "render"), {}, [str(source)])
     with pytest.raises(ManifestError, match="no such file"):
         manifests.write_kustomization(str(target), {}, [str(tmp_path / "missing.yaml")])
+
+
+def _deployment(image, args=None):
+    container = {"name": "c", "image": image}
+    if args is not None:
+        container["args"] = args
+    return obj("Deployment", "d", "ns", "apps/v1", spec={"template": {"spec": {"containers": [container]}}})
+
+
+def test_ko_references_resolve_in_images_and_args():
+    source = _deployment("ko://github.com/tektoncd/pipeline/cmd/controller",
+                         ["-entrypoint-image", "ko://github.com/tektoncd/pipeline/cmd/entrypoint",
+                          "-shell-image", "cgr.dev/chainguard/busybox@sha256:abc"])
+    [(origin, resolved)] = manifests.resolve_images([("f.yaml", source)], "ghcr.io/tektoncd", "v1.15.0",
+                                                    {"cgr.dev/chainguard/busybox@sha256:abc": "docker.io/aphex/busybox:1"})
+    container = resolved["spec"]["template"]["spec"]["containers"][0]
+    assert origin == "f.yaml"
+    assert container["image"] == "ghcr.io/tektoncd/github.com/tektoncd/pipeline/cmd/controller:v1.15.0"
+    assert container["args"] == ["-entrypoint-image", "ghcr.io/tektoncd/github.com/tektoncd/pipeline/cmd/entrypoint:v1.15.0",
+                                 "-shell-image", "docker.io/aphex/busybox:1"]
+    # the input is left alone
+    assert source["spec"]["template"]["spec"]["containers"][0]["image"].startswith("ko://")
+    assert manifests.images([resolved]) == ["ghcr.io/tektoncd/github.com/tektoncd/pipeline/cmd/controller:v1.15.0"]
+
+
+def test_no_resolution_settings_leave_the_set_as_it_is():
+    objects = [_deployment("ko://x")]
+    assert manifests.resolve_images(objects) is objects
+
+
+def test_overrides_merge_into_the_named_object_only():
+    flags = obj("ConfigMap", "feature-flags", "tekton-pipelines", data={"a": "1", "set-security-context": "false"})
+    other = obj("ConfigMap", "other", "tekton-pipelines", data={"a": "1"})
+    result = manifests.merge_overrides([flags, other], [{"kind": "ConfigMap", "name": "feature-flags",
+                                                         "namespace": "tekton-pipelines",
+                                                         "merge": {"data": {"set-security-context": "true"}}}])
+    assert result[0]["data"] == {"a": "1", "set-security-context": "true"} and result[1] == other
+    assert flags["data"]["set-security-context"] == "false"
+
+
+def test_override_that_matches_nothing_names_itself():
+    with pytest.raises(ManifestError, match=r"overrides\[0\]: no ConfigMap feature-flag in the set"):
+        manifests.merge_overrides([obj("ConfigMap", "feature-flags", "x")],
+                                  [{"kind": "ConfigMap", "name": "feature-flag", "merge": {"data": {}}}])

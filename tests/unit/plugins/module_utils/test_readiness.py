@@ -393,6 +393,22 @@ class TestRunGate:
         assert result.not_running_reason == "cert-manager does not run on this cluster: kwok runs no containers"
         assert {s["reason"] for s in result.skipped} == {result.not_running_reason}
 
+    def test_not_running_without_ready_pods_skips_endpoints_too(self):
+        """kind: the pods of a component that cannot run never become Ready, so rollouts and endpoints are skipped
+        with the reason (not waited for until the timeout); a component that runs is still checked in full."""
+        clock = Clock()
+        params = dict(GATE, crds=["certificates.cert-manager.io"], component="cert-manager",
+                      not_running={"cert-manager": "not built here"}, not_running_pods_ready=False)
+        world = cert_manager_world(ready=False)
+        world.objects[("CustomResourceDefinition", None, "certificates.cert-manager.io")] = {
+            "status": {"conditions": [cond("Established", "True")]}}
+        result = gate.run_gate(world, params, clock=clock, sleep=clock.sleep)
+        assert result.ok and result.passed == ["crd certificates.cert-manager.io"]
+        assert len(result.skipped) == 4 and clock.sleeps == []
+        running = gate.run_gate(cert_manager_world(ready=False), dict(params, component="tekton"), clock=clock,
+                                sleep=clock.sleep)
+        assert not running.ok and not running.skipped
+
     def test_running_component_reports_no_reason(self):
         result = gate.run_gate(cert_manager_world(ca=("LS0t",)),
                                dict(GATE, component="cert-manager", not_running={"argocd": "x"}))
