@@ -128,7 +128,11 @@ class Reconciler:
         return errors, record
 
     def binding_object(self, raw_spec: dict | None) -> dict:
-        """The RepoBinding object to apply: with the given spec, or (self-service) only our finalizer."""
+        """The RepoBinding object to apply: with the given spec, or (self-service) only our finalizer.
+
+        A binding an earlier run created from its spec (labelled managed-by aphex-platform) keeps that spec and label
+        when it is reconciled as self-service (e.g. onboarded with -e org=..., so in no inventory): applying only the
+        finalizer with the same field manager would make the API server drop the spec our manager owns."""
         meta = {"name": self.name, "namespace": self.namespace, "finalizers": [naming.FINALIZER]}
         obj = {"apiVersion": naming.API_VERSION, "kind": naming.KIND, "metadata": meta}
         if raw_spec is not None:
@@ -165,7 +169,9 @@ class Reconciler:
         binding = objects.Binding(self.name, self.namespace, spec, self.params["argocd_namespace"], admins)
         desired = objects.desired_objects(binding, parsed)
         try:
-            record = self.binding_object(raw_spec if given else None)
+            labels = ((self.current or {}).get("metadata") or {}).get("labels") or {}
+            ours = labels.get(naming.LABEL_MANAGED_BY) == FIELD_MANAGER
+            record = self.binding_object(raw_spec if given or ours else None)
             self.applier.expect_namespaces([record] + desired)
             self.applier.apply_all([record] + desired)
             existing = []

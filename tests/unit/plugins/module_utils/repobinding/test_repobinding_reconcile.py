@@ -116,6 +116,32 @@ def test_self_service_object_is_reconciled_to_ready(cluster, run):
     assert run({"name": "payments", "namespace": "org-acme"})["changed"] is False
 
 
+def test_self_service_reconcile_of_a_binding_created_from_its_spec_keeps_the_spec(cluster, run):
+    """Onboarded from a spec (one run), then reconciled as self-service (another run that does not list it): the
+    self-service apply must carry the spec and label again, or server-side apply with the same field manager would
+    remove them (the fake does not model that removal, so the applied body is checked)."""
+    assert run(ARGS).get("failed") is not True
+    applied = []
+    original = cluster.apply
+
+    def spy(resource, definition, *args, **kwargs):
+        if resource.kind == "RepoBinding":
+            applied.append(copy.deepcopy(definition))
+        return original(resource, definition, *args, **kwargs)
+
+    cluster.apply = spy
+    result = run({"name": "payments", "namespace": "org-acme"})
+    assert result.get("failed") is not True and result["changed"] is False, result
+    assert applied and applied[-1]["spec"] == SPEC
+    assert applied[-1]["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "aphex-platform"}
+    # A team's own object (no label of ours) still gets only the finalizer: its spec belongs to its manager.
+    cluster.put({"apiVersion": "aphex.io/v1alpha1", "kind": "RepoBinding",
+                 "metadata": {"name": "team", "namespace": "org-acme"},
+                 "spec": dict(copy.deepcopy(SPEC), pipelineName="acme-team")})
+    run({"name": "team", "namespace": "org-acme"})
+    assert "spec" not in applied[-1] and "labels" not in applied[-1]["metadata"]
+
+
 def test_an_aphex_style_manifest_with_upstream_fields_only_is_accepted(cluster, run):
     manifest = {"apiVersion": "aphex.io/v1alpha1", "kind": "RepoBinding",
                 "metadata": {"name": "payments", "namespace": "org-acme"},
