@@ -1,0 +1,90 @@
+# Copyright (c) aphex.platform contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Langfuse v3 (LLM observability): web UI/API and the async worker; data in PostgreSQL, ClickHouse and Redis."""
+
+ENTRY = {
+    "name": "langfuse",
+    "version": "3.95.0",
+    "description": "LLM observability: traces, evaluations and prompt management",
+    "category": "ai-ml",
+    "dependencies": [{"name": "postgresql"}, {"name": "clickhouse"}, {"name": "redis"}],
+    "auth": {
+        "roles": ["admin", "analyst", "viewer"],
+        "default_roles": ["admin", "viewer"],
+        "config": {
+            "AUTH_CUSTOM_ISSUER": "${oidc_issuer}",
+            "AUTH_CUSTOM_CLIENT_ID": "${oidc_client_id}",
+            "AUTH_CUSTOM_NAME": "${tenant}",
+            "AUTH_DISABLE_USERNAME_PASSWORD": "true",
+        },
+        "secret_env": {"AUTH_CUSTOM_CLIENT_SECRET": "oidc-client-secret"},
+    },
+    "gpu": None,
+    "expose": {"workload": "web", "port": "http"},
+    # Langfuse v3 needs S3-compatible blob storage for raw events (the endpoint, if not AWS, goes in
+    # options.config LANGFUSE_S3_EVENT_UPLOAD_ENDPOINT); reached over HTTPS.
+    "internet_egress": True,
+    "config": {
+        "NEXTAUTH_URL": "https://${host}",
+        "DATABASE_HOST": "${postgresql_host}",
+        "DATABASE_NAME": "${tenant}",
+        "DATABASE_USERNAME": "${tenant}",
+        "CLICKHOUSE_URL": "http://${clickhouse_host}:8123",
+        "CLICKHOUSE_MIGRATION_URL": "clickhouse://${clickhouse_host}:9000",
+        "CLICKHOUSE_USER": "${tenant}",
+        "CLICKHOUSE_CLUSTER_ENABLED": "false",
+        "REDIS_HOST": "${redis_host}",
+        "REDIS_PORT": "6379",
+        "LANGFUSE_S3_EVENT_UPLOAD_BUCKET": "${tenant}-langfuse",
+        "LANGFUSE_S3_EVENT_UPLOAD_PREFIX": "events/",
+        "LANGFUSE_S3_EVENT_UPLOAD_REGION": "auto",
+        "TELEMETRY_ENABLED": "false",
+        "HOSTNAME": "0.0.0.0",
+    },
+    "secret_keys": ["database-password", "clickhouse-password", "redis-password", "nextauth-secret", "salt",
+                    "encryption-key", "s3-access-key-id", "s3-secret-access-key"],
+    "workloads": [
+        {
+            "name": "web",
+            "kind": "Deployment",
+            "image": "docker.io/langfuse/langfuse:3.95.0",
+            "ports": [{"name": "http", "port": 3000}],
+            "probe": {"type": "http", "path": "/api/public/health", "port": "http", "startup_seconds": 120},
+            "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+            "user": 1000,
+            "writable": ["/tmp", "/app/.next/cache"],
+            "secret_env": {
+                "DATABASE_PASSWORD": "database-password",
+                "CLICKHOUSE_PASSWORD": "clickhouse-password",
+                "REDIS_AUTH": "redis-password",
+                "NEXTAUTH_SECRET": "nextauth-secret",
+                "SALT": "salt",
+                "ENCRYPTION_KEY": "encryption-key",
+                "LANGFUSE_S3_EVENT_UPLOAD_ACCESS_KEY_ID": "s3-access-key-id",
+                "LANGFUSE_S3_EVENT_UPLOAD_SECRET_ACCESS_KEY": "s3-secret-access-key",
+            },
+            "replicas": {"dev": 1, "staging": 2, "production": 3},
+        },
+        {
+            "name": "worker",
+            "kind": "Deployment",
+            "image": "docker.io/langfuse/langfuse-worker:3.95.0",
+            "ports": [{"name": "http", "port": 3030}],
+            "probe": {"type": "http", "path": "/api/health", "port": "http", "startup_seconds": 120},
+            "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+            "user": 1000,
+            "writable": ["/tmp"],
+            "secret_env": {
+                "DATABASE_PASSWORD": "database-password",
+                "CLICKHOUSE_PASSWORD": "clickhouse-password",
+                "REDIS_AUTH": "redis-password",
+                "SALT": "salt",
+                "ENCRYPTION_KEY": "encryption-key",
+                "LANGFUSE_S3_EVENT_UPLOAD_ACCESS_KEY_ID": "s3-access-key-id",
+                "LANGFUSE_S3_EVENT_UPLOAD_SECRET_ACCESS_KEY": "s3-secret-access-key",
+            },
+            "replicas": {"dev": 1, "staging": 1, "production": 2},
+        },
+    ],
+}
