@@ -86,7 +86,7 @@ test-integration: toolchain
 
 # Scenarios by name, so none is silently left out. onboard_org and onboard_repo need the upstream mirror: without
 # it the scenario is reported as skipped, and with APHEX_REQUIRE_ALL_TESTS=1 (CI) that fails the stage.
-MOLECULE_SCENARIOS := local_cluster onboard_org onboard_repo
+MOLECULE_SCENARIOS := local_cluster onboard_org onboard_repo tenant_modules
 molecule: toolchain
 	@for scenario in $(MOLECULE_SCENARIOS); do \
 	  if [ "$$scenario" != local_cluster ] && [ -z "$${APHEX_UPSTREAM_MIRROR:-}" ]; then \
