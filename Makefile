@@ -37,7 +37,8 @@ $(COLLECTIONS)/ansible_collections/aphex/platform:
 	mkdir -p $(dir $@)
 	ln -sfn $(CURDIR) $@
 
-# hack/kind/setup-host: the Debian packages of the kind test (docker.io, debootstrap, docker-registry, ...), installed
+# hack/kind/setup-host: the Debian packages of the kind test (docker.io, debootstrap, docker-registry, ...)
+# and graphviz (module dependency graphs as PNG), installed
 # as root when missing; elsewhere it only names them.
 setup: $(VENV)/.installed $(COLLECTIONS)/ansible_collections/aphex/platform
 	@hack/kind/setup-host
