@@ -124,7 +124,7 @@ def _read(path: str) -> bytes | None:
         return None
 
 
-def _write_atomic(path: str, data: bytes) -> None:
+def write_atomic(path: str, data: bytes) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
     try:
@@ -223,7 +223,7 @@ def sync(worktree: str, files: dict, message: str, prune: list | None = None, ch
         if plan[rel] == "delete":
             os.unlink(path)
         else:
-            _write_atomic(path, wanted[rel])
+            write_atomic(path, wanted[rel])
     _remove_empty_dirs(root, {posixpath.dirname(rel) for rel in touched if plan[rel] == "delete"})
     pathspecs = sorted(set(touched) | pending)
     present = [rel for rel in pathspecs if os.path.lexists(os.path.join(root, rel))]

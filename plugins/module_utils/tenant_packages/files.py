@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import os
-import tempfile
+
+from ansible_collections.aphex.platform.plugins.module_utils.gitops_repo import write_atomic
 
 
 def _read(path: str):
@@ -34,19 +35,7 @@ def write(files: dict) -> dict:
         if action == "unchanged":
             continue
         content = files[path]
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        directory = os.path.dirname(os.path.abspath(path))
-        os.makedirs(directory, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_atomic(os.path.abspath(path), content.encode("utf-8") if isinstance(content, str) else content)
     return actions
 
 
