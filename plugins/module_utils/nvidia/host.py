@@ -341,8 +341,7 @@ def keyring_verified(colons_output: str, expected: str) -> bool:
 
 # --- the host report -------------------------------------------------------------------------------------------
 
-def host_report(lspci: str, smi: dict, containerd_config: str, operator_host: dict, runtime_name: str = "nvidia",
-                toolkit_installed: bool = True) -> dict:
+def host_report(lspci: str, smi: dict, containerd_config: str, operator_host: dict, runtime_name: str = "nvidia") -> dict:
     """Everything the role decides about one host, from the probe's raw results.
 
     Returns {gpus, driver, containerd, gpu_operator_conflicts, problems}; problems is the ordered list of
@@ -358,7 +357,7 @@ def host_report(lspci: str, smi: dict, containerd_config: str, operator_host: di
         problems.append(f"NVIDIA driver: missing {driver['missing']}: {driver['message']}")
     problems.extend(f"GPU Operator: {reason}" for reason in conflicts)
     return {"gpus": gpus, "driver": driver, "containerd": containerd, "gpu_operator_conflicts": conflicts,
-            "problems": problems, "toolkit_installed": toolkit_installed}
+            "problems": problems}
 
 
 def restart_needed(toolkit_changed: bool, containerd: dict, k3s_running: bool) -> bool:
