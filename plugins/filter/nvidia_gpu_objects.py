@@ -24,7 +24,7 @@ options:
     description:
       - Dict with C(device_plugin_documents) (the parsed upstream manifest), C(runtime_class) (name),
         C(runtime_handler), C(node_labels) (dict), C(node_names) (list), C(validation) (dict with C(name),
-        C(namespace), C(image), C(gpus)) and C(cluster) (dict with C(daemonsets), C(crds), C(runtime_classes):
+        C(namespace), C(image), C(gpus)) and C(cluster) (dict with C(daemonsets), C(crds), C(runtime_classes), the
         k8s_info resources).
     type: dict
     required: true

@@ -12,7 +12,7 @@ short_description: Report a k3s host's NVIDIA GPUs, driver, k3s nvidia runtime a
 version_added: 0.1.0
 description:
   - Read-only probe of one host, run on the host. Detects NVIDIA GPUs with C(lspci -nn) (vendor C(10de), display
-    class C(03xx)), checks the driver with C(nvidia-smi) (driver and CUDA versions, GPUs; or what is missing:
+    class C(03xx)), checks the driver with C(nvidia-smi) (driver and CUDA versions, GPUs; or what is missing,
     the driver, its kernel module, a matching driver after an upgrade), checks that k3s's generated containerd
     config (C(<k3s data dir>/agent/etc/containerd/config.toml)) has the C(nvidia) runtime k3s adds when it finds
     the NVIDIA Container Toolkit, and looks for signs that the GPU Operator's toolkit manages that config.
