@@ -30,6 +30,7 @@ attributes:
   platform:
     support: full
     platforms: posix
+    description: Runs on the GPU host (a k3s server or agent).
 options:
   k3s_data_dir:
     description: k3s's data directory (its C(data-dir) setting).
@@ -160,7 +161,8 @@ def main() -> None:
             "k3s_data_dir": {"type": "path", "default": "/var/lib/rancher/k3s"},
             "runtime_name": {"type": "str", "default": "nvidia"},
             "keyring": {"type": "path"},
-            "keyring_fingerprint": {"type": "str"},
+            # A public key's fingerprint, not a secret.
+            "keyring_fingerprint": {"type": "str", "no_log": False},
             "k3s_services": {"type": "list", "elements": "str", "default": ["k3s", "k3s-agent"]},
             "toolkit_changed": {"type": "bool", "default": False},
         },

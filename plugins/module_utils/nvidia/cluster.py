@@ -30,7 +30,7 @@ def check_labels(labels: dict, field: str) -> dict:
     checked = {}
     for key, value in labels.items():
         value = "true" if value is True else "false" if value is False else str(value)
-        if not _LABEL_NAME.match(str(key)) or len(str(key).split("/")[-1]) > 63:
+        if not _LABEL_NAME.match(str(key)) or len(str(key).rsplit("/", maxsplit=1)[-1]) > 63:
             raise NvidiaClusterError(f"{field}[{key}]: not a valid label name")
         if not _LABEL_VALUE.match(value) or len(value) > 63:
             raise NvidiaClusterError(f"{field}[{key}]: '{value}' is not a valid label value")

@@ -156,8 +156,8 @@ def test_containerd_2_version_3_tables():
 
 
 def test_config_without_nvidia_runtime_says_restart_after_toolkit_install():
-    text = fixture("containerd-k3s-v2-operator-toolkit.toml").split('[plugins."io.containerd.grpc.v1.cri".containerd'
-                                                                      '.runtimes."nvidia"]')[0]
+    marker = '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes."nvidia"]'
+    text = fixture("containerd-k3s-v2-operator-toolkit.toml").split(marker, maxsplit=1)[0]
     status = host.nvidia_runtime_status(text)
     assert not status["present"] and "restart k3s" in status["message"]
     assert host.restart_needed(True, status, k3s_running=True) is True
