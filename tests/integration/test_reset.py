@@ -76,7 +76,7 @@ def reset_typing(state_dir: Path, answer: str, timeout: float = 120) -> tuple:
     output, answered, deadline = b"", False, time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
-            ready, _, _ = select.select([controller], [], [], 1)
+            ready = select.select([controller], [], [], 1)[0]
             if ready:
                 try:
                     chunk = os.read(controller, 4096)
