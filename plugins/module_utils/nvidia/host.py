@@ -23,7 +23,8 @@ NVIDIA_VENDOR_ID = "10de"
 DISPLAY_CLASS_PREFIX = "03"
 DISPLAY_CLASS_NAMES = ("VGA compatible controller", "3D controller", "Display controller")
 
-# k3s looks for these binaries to add its nvidia runtimes (docs.k3s.io/advanced, "NVIDIA Container Runtime").
+# k3s looks for these binaries (on its PATH and in /usr/local/nvidia/toolkit) to add its nvidia runtimes
+# (docs.k3s.io/advanced, "NVIDIA Container Runtime"; pkg/agent/containerd/config_linux.go).
 K3S_NVIDIA_RUNTIME_NAMES = ("nvidia", "nvidia-experimental", "nvidia-cdi")
 # Where the GPU Operator's toolkit container installs the runtime on the host (its default ROOT).
 GPU_OPERATOR_TOOLKIT_DIR = "/usr/local/nvidia/toolkit"
@@ -267,8 +268,8 @@ def nvidia_runtime_status(text: str, runtime_name: str = "nvidia") -> dict:
                       if spec["binary_name"].startswith(GPU_OPERATOR_TOOLKIT_DIR + "/"))
     if entry is None:
         message = (f"k3s's containerd config has no '{runtime_name}' runtime: k3s adds it at start when it finds "
-                   "nvidia-container-runtime in /usr/bin or /usr/local/nvidia/toolkit; restart k3s (or k3s-agent) "
-                   "after installing the NVIDIA Container Toolkit.")
+                   "nvidia-container-runtime on its PATH (/usr/bin for NVIDIA's packages) or in "
+                   "/usr/local/nvidia/toolkit; restart k3s (or k3s-agent) after installing the NVIDIA Container Toolkit.")
     elif not entry["binary_name"]:
         message = f"the '{runtime_name}' runtime in k3s's containerd config names no BinaryName."
     else:
@@ -341,7 +342,8 @@ def keyring_verified(colons_output: str, expected: str) -> bool:
 
 # --- the host report -------------------------------------------------------------------------------------------
 
-def host_report(lspci: str, smi: dict, containerd_config: str, operator_host: dict, runtime_name: str = "nvidia") -> dict:
+def host_report(lspci: str, smi: dict, containerd_config: str, operator_host: dict,
+                runtime_name: str = "nvidia") -> dict:
     """Everything the role decides about one host, from the probe's raw results.
 
     Returns {gpus, driver, containerd, gpu_operator_conflicts, problems}; problems is the ordered list of
