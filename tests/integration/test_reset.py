@@ -8,6 +8,8 @@
 3. the name typed at the prompt (a pseudo-terminal) resets it: the API server stops answering, the state directory
    is gone, no process of the cluster is left;
 4. the bootstrap again, then reset with -e confirm=local; a second reset reports changed=0.
+
+And provider existing on the session cluster, with stand-in objects of the layers (see its docstring).
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
+from kubernetes import client as k8s
+from kubernetes.client.rest import ApiException
+from kubernetes.dynamic import DynamicClient
+from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
 from ansible_collections.aphex.platform.plugins.module_utils.local_cluster.cluster import _pid_alive
 from ansible_collections.aphex.platform.tests.support.playbook import ansible_env, playbook_command, run_playbook
@@ -134,3 +141,77 @@ def test_reset_local_provider(tmp_path):
         if state_dir.exists():
             subprocess.run([sys.executable, str(ROOT / "hack" / "local-cluster"), "down", "--dir", str(state_dir)],
                            check=False)
+
+
+CRDS = [
+    {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+     "metadata": {"name": "applications.argoproj.io"},
+     "spec": {"group": "argoproj.io", "scope": "Namespaced",
+              "names": {"kind": "Application", "plural": "applications", "singular": "application"},
+              "versions": [{"name": "v1alpha1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                  "type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]}},
+    {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+     "metadata": {"name": "clusterissuers.cert-manager.io"},
+     "spec": {"group": "cert-manager.io", "scope": "Cluster",
+              "names": {"kind": "ClusterIssuer", "plural": "clusterissuers", "singular": "clusterissuer"},
+              "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                  "type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]}},
+]
+
+
+def test_reset_existing_provider_deletes_only_the_platform_objects(api_client, local_cluster, toolchain):
+    """Provider existing against a real API server: the layers' namespaces, Applications (finalizer dropped, no
+    cascade) and ClusterIssuers go; a namespace and a ClusterIssuer that are not the platform's stay, and so do the
+    CRDs. Stand-in objects only (no controller runs here); the second run changes nothing."""
+    dynamic = DynamicClient(api_client)
+    core = k8s.CoreV1Api(api_client)
+    crd_api = dynamic.resources.get(api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition")
+    for crd in CRDS:
+        crd_api.server_side_apply(body=crd, field_manager="aphex-reset-test")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            dynamic.resources.invalidate_cache()
+            applications = dynamic.resources.get(api_version="argoproj.io/v1alpha1", kind="Application")
+            issuers = dynamic.resources.get(api_version="cert-manager.io/v1", kind="ClusterIssuer")
+            break
+        except ResourceNotFoundError:  # not served yet
+            time.sleep(1)
+    for name in ("argocd", "cert-manager", "keep-me-not-platform"):
+        core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name)))
+    applications.create(namespace="argocd", body={
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+        "metadata": {"name": "platform-cert-manager", "namespace": "argocd",
+                     "finalizers": ["resources-finalizer.argocd.argoproj.io"]}, "spec": {}})
+    for name in ("platform-ca", "not-the-platforms"):
+        issuers.create(body={"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": {"name": name},
+                             "spec": {"selfSigned": {}}})
+    try:
+        context = yaml.safe_load(Path(local_cluster["kubeconfig"]).read_text())["current-context"]
+        path = os.pathsep.join([os.path.dirname(toolchain.path("helm")), os.environ.get("PATH", "")])
+        extra = {"aphex_cluster_provider": "existing", "aphex_kubeconfig": local_cluster["kubeconfig"]}
+        wrong = run_playbook(RESET, extra_vars=dict(extra, confirm="local"), diff=False, env={"PATH": path})
+        assert f"confirm: 'local' is not the cluster name '{context}'" in wrong.summary()
+        assert wrong.changed_tasks() == []
+
+        first = run_playbook(RESET, extra_vars=dict(extra, confirm=context), diff=False, env={"PATH": path})
+        assert first.ok and first.changed() > 0, first.summary()
+        names = [ns.metadata.name for ns in core.list_namespace().items]
+        assert "argocd" not in names and "cert-manager" not in names and "keep-me-not-platform" in names
+        assert [i.metadata.name for i in issuers.get().items] == ["not-the-platforms"]
+        assert {crd["metadata"]["name"] for crd in CRDS} <= {c.metadata.name for c in crd_api.get().items}
+
+        second = run_playbook(RESET, extra_vars=dict(extra, confirm=context), diff=False, env={"PATH": path})
+        assert second.ok and second.changed() == 0, second.summary()
+    finally:
+        for name in ("keep-me-not-platform", "argocd", "cert-manager"):
+            try:
+                core.delete_namespace(name)
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+        for crd in CRDS:
+            try:
+                crd_api.delete(name=crd["metadata"]["name"])
+            except NotFoundError:
+                pass
