@@ -6,12 +6,12 @@ copy points at the API address and carries the context name the platform layers 
 
 from __future__ import annotations
 
-import yaml
-
 from ansible_collections.aphex.platform.plugins.module_utils.k3s import K3sError
 
 
 def rewrite_kubeconfig(text: str, server_url: str, context: str) -> str:
+    import yaml  # pylint: disable=import-outside-toplevel  # PyYAML ships with ansible-core (runs on the controller)
+
     if not context or not isinstance(context, str):
         raise K3sError("k3s_kubeconfig_context: must be a non-empty name")
     try:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 import re
 
-import yaml
-
 from ansible_collections.aphex.platform.plugins.module_utils import registry_mirrors
 from ansible_collections.aphex.platform.plugins.module_utils.k3s import K3sError
 
@@ -30,6 +28,8 @@ def sha256(text) -> str:
 
 
 def _dump(data: dict) -> str:
+    import yaml  # pylint: disable=import-outside-toplevel  # PyYAML ships with ansible-core (these run on the controller)
+
     return HEADER + yaml.safe_dump(data, default_flow_style=False, sort_keys=True)
 
 
