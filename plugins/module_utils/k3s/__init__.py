@@ -1,0 +1,9 @@
+# Copyright (c) aphex.platform contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""k3s provider: pure decisions of the `k3s` role (release artifacts and checksums, rendered files, restart and
+token decisions, join plan, kubeconfig rewrite). No I/O: the role reads the hosts, these functions decide."""
+
+
+class K3sError(ValueError):
+    """Invalid input; the message names the setting (k3s_<name>...)."""
