@@ -10,7 +10,9 @@ name: k3s_decision
 short_description: The k3s role's restart and token decisions
 version_added: 0.2.0
 description:
-  - For C(restart), compares the content hashes the service would run with against the record of what it was last (re)started with; returns the action (none, start, restart) and the reasons (binary, config, registries, env, unit, never-started, not-running).
+  - For C(restart), compares the content hashes the service would run with against the record of what it was last
+    (re)started with; returns the action (none, start, restart) and the reasons (binary, config, registries, env,
+    unit, never-started, not-running).
 author:
   - aphex.platform maintainers (@aphex-platform)
 options:
@@ -47,7 +49,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: For C(restart) a dict with C(action), C(restart), C(reasons), C(record). For C(token) a dict with C(source) (given, reused, adopted, generate), C(token) and C(error) (a message naming the setting, else empty).
+  description: For C(restart) a dict with C(action), C(restart), C(reasons), C(record). For C(token) a dict with C(source)
+    (given, reused, adopted, generate), C(token) and C(error) (a message naming the setting, else empty).
   type: dict
 """
 

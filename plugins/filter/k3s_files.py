@@ -10,12 +10,15 @@ name: k3s_files
 short_description: Render the files the k3s role writes on a node, with their content hashes
 version_added: 0.2.0
 description:
-  - config.yaml from C(k3s_config) plus what the role owns (token file, join URL, cluster-init, tls-san), registries.yaml from C(aphex_registry_mirrors) and C(k3s_private_registries), the systemd unit and its environment file as upstream's install script writes them. Errors name the setting.
+  - config.yaml from C(k3s_config) plus what the role owns (token file, join URL, cluster-init, tls-san),
+    registries.yaml from C(aphex_registry_mirrors) and C(k3s_private_registries), the systemd unit and its
+    environment file as upstream's install script writes them. Errors name the setting.
 author:
   - aphex.platform maintainers (@aphex-platform)
 options:
   _input:
-    description: Settings, C(node_role) (server|agent), C(config), C(join_url), C(cluster_init), C(token_file), C(tls_san), C(node_name), C(registry_mirrors), C(private_registries), C(registry_ca_dir), C(env), C(binary).
+    description: Settings, C(node_role) (server|agent), C(config), C(join_url), C(cluster_init), C(token_file), C(tls_san),
+      C(node_name), C(registry_mirrors), C(private_registries), C(registry_ca_dir), C(env), C(binary).
     type: dict
     required: true
 """
@@ -26,7 +29,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: Dict with C(config), C(registries) (content, files, secret), C(env), C(unit), C(unit_name) and C(hashes) (config, registries, env, unit).
+  description: Dict with C(config), C(registries) (content, files, secret), C(env), C(unit), C(unit_name) and C(hashes)
+    (config, registries, env, unit).
   type: dict
 """
 

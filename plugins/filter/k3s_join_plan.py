@@ -10,7 +10,9 @@ name: k3s_join_plan
 short_description: Which k3s server initialises the cluster, who joins whom, in which order
 version_added: 0.2.0
 description:
-  - The first host of C(k3s_server) initialises the cluster (embedded etcd with several servers); the others join it one at a time in inventory order; agents join C(k3s_vip), else C(k3s_server_address), else the first server.
+  - The first host of C(k3s_server) initialises the cluster (embedded etcd with several servers); the others join
+    it one at a time in inventory order; agents join C(k3s_vip), else C(k3s_server_address), else the first
+    server.
 author:
   - aphex.platform maintainers (@aphex-platform)
 options:
@@ -50,7 +52,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: Dict with C(first_server), C(server_order), C(agents), C(cluster_init), C(server_join_url), C(agent_join_url), C(api_url) and C(nodes) (per host the role, position, join_url, cluster_init).
+  description: Dict with C(first_server), C(server_order), C(agents), C(cluster_init), C(server_join_url), C(agent_join_url),
+    C(api_url) and C(nodes) (per host the role, position, join_url, cluster_init).
   type: dict
 """
 

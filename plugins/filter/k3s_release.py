@@ -10,7 +10,8 @@ name: k3s_release
 short_description: Names, official URLs and the expected checksum of a k3s release's artifacts
 version_added: 0.2.0
 description:
-  - Maps the host architecture to k3s's artifact names (binary, images tarball, C(sha256sum-<arch>.txt)) and URLs under the release URL; with the checksum file's text, also the binary's expected sha256.
+  - Maps the host architecture to k3s's artifact names (binary, images tarball, C(sha256sum-<arch>.txt)) and URLs
+    under the release URL; with the checksum file's text, also the binary's expected sha256.
 author:
   - aphex.platform maintainers (@aphex-platform)
 options:

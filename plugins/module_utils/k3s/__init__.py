@@ -7,3 +7,18 @@ token decisions, join plan, kubeconfig rewrite). No I/O: the role reads the host
 
 class K3sError(ValueError):
     """Invalid input; the message names the setting (k3s_<name>...)."""
+
+
+def plain(value):
+    """Plain Python data from what a template engine hands over (subclasses of str, int, dict, list, e.g. Ansible's
+    tagged values, which YAML's safe dumper refuses)."""
+    if isinstance(value, dict):
+        return {plain(key): plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    for kind in (str, int, float):
+        if isinstance(value, kind):
+            return kind(value)
+    return value

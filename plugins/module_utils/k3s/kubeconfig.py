@@ -6,16 +6,16 @@ copy points at the API address and carries the context name the platform layers 
 
 from __future__ import annotations
 
-import yaml
-
-from ansible_collections.aphex.platform.plugins.module_utils.k3s import K3sError
+from ansible_collections.aphex.platform.plugins.module_utils.k3s import K3sError, plain
 
 
 def rewrite_kubeconfig(text: str, server_url: str, context: str) -> str:
+    import yaml  # pylint: disable=import-outside-toplevel  # PyYAML ships with ansible-core (runs on the controller)
+
     if not context or not isinstance(context, str):
         raise K3sError("k3s_kubeconfig_context: must be a non-empty name")
     try:
-        config = yaml.safe_load(text)
+        config = yaml.safe_load(str(text))
     except yaml.YAMLError as exc:
         raise K3sError(f"k3s.yaml: not YAML ({exc.__class__.__name__})") from None
     if not isinstance(config, dict) or len(config.get("clusters") or []) != 1 or len(config.get("users") or []) != 1:
@@ -28,4 +28,4 @@ def rewrite_kubeconfig(text: str, server_url: str, context: str) -> str:
     user["name"] = context
     config["contexts"] = [{"name": context, "context": {"cluster": context, "user": context}}]
     config["current-context"] = context
-    return yaml.safe_dump(config, default_flow_style=False, sort_keys=False)
+    return yaml.safe_dump(plain(config), default_flow_style=False, sort_keys=False)

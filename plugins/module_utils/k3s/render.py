@@ -9,10 +9,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-import yaml
-
 from ansible_collections.aphex.platform.plugins.module_utils import registry_mirrors
-from ansible_collections.aphex.platform.plugins.module_utils.k3s import K3sError
+from ansible_collections.aphex.platform.plugins.module_utils.k3s import K3sError, plain
 
 HEADER = "# Managed by aphex.platform (role k3s): edit the inventory, not this file.\n"
 # Keys the role sets itself; set through their own variables.
@@ -30,7 +28,9 @@ def sha256(text) -> str:
 
 
 def _dump(data: dict) -> str:
-    return HEADER + yaml.safe_dump(data, default_flow_style=False, sort_keys=True)
+    import yaml  # pylint: disable=import-outside-toplevel  # PyYAML ships with ansible-core (these run on the controller)
+
+    return HEADER + yaml.safe_dump(plain(data), default_flow_style=False, sort_keys=True)
 
 
 def render_config(node_role: str, user_config=None, join_url: str = "", cluster_init: bool = False,

@@ -10,8 +10,8 @@ import os
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.aphex.platform.plugins.filter import (k3s_decision, k3s_files, k3s_join_plan,
-                                                              k3s_kubeconfig, k3s_release)
+from ansible_collections.aphex.platform.plugins.filter import k3s_decision, k3s_files, k3s_join_plan
+from ansible_collections.aphex.platform.plugins.filter import k3s_kubeconfig, k3s_release
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "module_utils", "k3s", "fixtures")
 SETTINGS = {"node_role": "server", "config": {"disable": ["traefik"]}, "join_url": "", "cluster_init": True,

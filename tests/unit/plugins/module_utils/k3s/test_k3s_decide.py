@@ -58,8 +58,8 @@ def test_first_run_generates():
 
 
 def test_rerun_and_upgrade_reuse_the_kept_token():
-    assert decide.token_decision(kept=TOKEN + "\n", cluster="K10abc::server:" + TOKEN) == {"source": "reused",
-                                                                                          "token": TOKEN}
+    out = decide.token_decision(kept=TOKEN + "\n", cluster="K10abc::server:" + TOKEN)
+    assert out == {"source": "reused", "token": TOKEN}
 
 
 def test_cluster_installed_otherwise_is_adopted_not_replaced():

@@ -117,3 +117,13 @@ def test_units_as_upstreams_install_script_writes_them():
     for unit in (server, agent):
         assert "KillMode=process\nDelegate=yes\n" in unit and "WantedBy=multi-user.target" in unit
     assert (render.unit_name("server"), render.unit_name("agent")) == ("k3s.service", "k3s-agent.service")
+
+
+class TaggedStr(str):
+    """Stands for Ansible's tagged strings (ansible-core 2.19), which yaml.safe_dump refuses."""
+
+
+def test_template_engine_strings_are_rendered_as_plain_strings():
+    text = render.render_config(TaggedStr("server"), {TaggedStr("node-label"): [TaggedStr("a=b")]},
+                                token_file=TaggedStr("/etc/rancher/k3s/cluster-token"), tls_san=[TaggedStr("vip")])
+    assert load(text)["node-label"] == ["a=b"] and load(text)["tls-san"] == ["vip"]
