@@ -49,10 +49,10 @@ def ok_twice(playbook, extra_vars, env):
 def test_init_validate_and_every_overlay_builds(template, tmp_path, kubectl_env):
     name = f"my-{template}"
     extra = {"module_name": name, "template": template, "dest": str(tmp_path)}
-    check = run_playbook(PLAYBOOKS / "module-init.yml", extra_vars=extra, env=kubectl_env, check=True)
+    check = run_playbook(PLAYBOOKS / "module_init.yml", extra_vars=extra, env=kubectl_env, check=True)
     assert check.ok and check.changed() == 1 and not (tmp_path / name).exists(), check.summary()
-    ok_twice("module-init.yml", extra, kubectl_env)
-    validated = run_playbook(PLAYBOOKS / "module-validate.yml", extra_vars={"path": str(tmp_path / name)},
+    ok_twice("module_init.yml", extra, kubectl_env)
+    validated = run_playbook(PLAYBOOKS / "module_validate.yml", extra_vars={"path": str(tmp_path / name)},
                              env=kubectl_env)
     assert validated.ok and validated.changed() == 0, validated.summary()
     for env in ("dev", "staging", "production"):
@@ -66,20 +66,20 @@ def test_init_validate_and_every_overlay_builds(template, tmp_path, kubectl_env)
 
 def test_init_refuses_to_overwrite_edited_files(tmp_path, kubectl_env):
     extra = {"module_name": "api", "template": "microservice", "dest": str(tmp_path)}
-    assert run_playbook(PLAYBOOKS / "module-init.yml", extra_vars=extra, env=kubectl_env).ok
+    assert run_playbook(PLAYBOOKS / "module_init.yml", extra_vars=extra, env=kubectl_env).ok
     edited = tmp_path / "api" / "base" / "deployment.yaml"
     edited.write_text(edited.read_text() + "# edited\n")
-    again = run_playbook(PLAYBOOKS / "module-init.yml", extra_vars=extra, env=kubectl_env)
+    again = run_playbook(PLAYBOOKS / "module_init.yml", extra_vars=extra, env=kubectl_env)
     assert not again.ok and "force=true overwrites them" in again.failed_tasks()[0].result["msg"]
     assert edited.read_text().endswith("# edited\n")
 
 
 def test_invalid_module_fails_validation_naming_the_field(tmp_path, kubectl_env):
     extra = {"module_name": "api", "template": "microservice", "dest": str(tmp_path)}
-    assert run_playbook(PLAYBOOKS / "module-init.yml", extra_vars=extra, env=kubectl_env).ok
+    assert run_playbook(PLAYBOOKS / "module_init.yml", extra_vars=extra, env=kubectl_env).ok
     manifest = tmp_path / "api" / "o8-module.yaml"
     manifest.write_text(manifest.read_text().replace('version: "0.1.0"', 'version: "0.1"'))
-    run = run_playbook(PLAYBOOKS / "module-validate.yml", extra_vars={"path": str(tmp_path / "api")}, env=kubectl_env)
+    run = run_playbook(PLAYBOOKS / "module_validate.yml", extra_vars={"path": str(tmp_path / "api")}, env=kubectl_env)
     assert not run.ok
     assert run.failed_tasks()[0].result["errors"] == [
         "metadata.version: must be a semantic version such as 1.0.0 (got '0.1')"]
@@ -106,7 +106,7 @@ def test_deps_order_dot_and_png_twice(tmp_path, kubectl_env):
     _package(tmp_path / "more" / "postgresql" / "13.0.0", "postgresql", "13.0.0")
     extra = {"path": str(modules / "my-service"), "deps": True, "search_paths": f"{modules},{tmp_path / 'more'}",
              "dot": str(tmp_path / "out" / "deps.dot"), "png": str(tmp_path / "out" / "deps.png")}
-    first = ok_twice("module-validate.yml", extra, kubectl_env)
+    first = ok_twice("module_validate.yml", extra, kubectl_env)
     result = first.task("Resolve the dependencies").result
     assert [f"{i['name']}@{i['version']}" for i in result["order"]] == [
         "postgresql@12.1.0", "api@2.0.0", "my-service@1.0.0"]
@@ -118,7 +118,7 @@ def test_deps_order_dot_and_png_twice(tmp_path, kubectl_env):
 def test_deps_cycle_fails_naming_the_cycle(tmp_path, kubectl_env):
     _package(tmp_path / "a", "a", "1.0.0", ["b"])
     _package(tmp_path / "b", "b", "1.0.0", ["a"])
-    run = run_playbook(PLAYBOOKS / "module-validate.yml", extra_vars={"path": str(tmp_path / "a"), "deps": True},
+    run = run_playbook(PLAYBOOKS / "module_validate.yml", extra_vars={"path": str(tmp_path / "a"), "deps": True},
                        env=kubectl_env)
     assert not run.ok
     assert run.failed_tasks()[0].result["errors"] == ["dependency cycle: a@1.0.0 -> b@1.0.0 -> a@1.0.0"]
@@ -132,7 +132,7 @@ def gitops(tmp_path, kubectl_env):
     git(repo, "init", "-q", "-b", "main")
     git(repo, "config", "user.name", "Test")
     git(repo, "config", "user.email", "test@example.com")
-    assert run_playbook(PLAYBOOKS / "module-init.yml", env=kubectl_env, extra_vars={
+    assert run_playbook(PLAYBOOKS / "module_init.yml", env=kubectl_env, extra_vars={
         "module_name": "shop", "template": "microservice", "dest": str(repo / "modules"),
         "variables": {"image": "registry.example.com/shop", "image_tag": "1.0.0"}}).ok
     git(repo, "add", "-A")
@@ -153,10 +153,10 @@ def built_image(repo, env, kubectl_env):
 def test_promotion_dev_staging_production(gitops, kubectl_env):
     extra = {"repo": str(gitops), "path": "modules/shop", "from_env": "dev", "to_env": "staging"}
     before = git(gitops, "rev-parse", "HEAD")
-    check = run_playbook(PLAYBOOKS / "module-promote.yml", extra_vars=extra, env=kubectl_env, check=True)
+    check = run_playbook(PLAYBOOKS / "module_promote.yml", extra_vars=extra, env=kubectl_env, check=True)
     assert check.ok and check.changed() == 1 and git(gitops, "rev-parse", "HEAD") == before, check.summary()
     assert "newTag: 1.1.0" in check.task("Build, validate and commit").result["diff"][0]["after"]
-    first = run_playbook(PLAYBOOKS / "module-promote.yml", extra_vars=extra, env=kubectl_env)
+    first = run_playbook(PLAYBOOKS / "module_promote.yml", extra_vars=extra, env=kubectl_env)
     assert first.ok and first.changed() == 1, first.summary()
     commit = first.task("Build, validate and commit").result["commit"]
     assert commit == git(gitops, "rev-parse", "HEAD") != before
@@ -166,12 +166,12 @@ def test_promotion_dev_staging_production(gitops, kubectl_env):
     # staging runs dev's image with staging's own replicas; production is untouched.
     assert built_image(gitops, "staging", kubectl_env) == ("registry.example.com/shop:1.1.0", 2)
     assert built_image(gitops, "production", kubectl_env) == ("registry.example.com/shop:1.0.0", 3)
-    second = run_playbook(PLAYBOOKS / "module-promote.yml", extra_vars=extra, env=kubectl_env)
+    second = run_playbook(PLAYBOOKS / "module_promote.yml", extra_vars=extra, env=kubectl_env)
     assert second.ok and second.changed() == 0 and git(gitops, "rev-parse", "HEAD") == commit, second.summary()
     assert second.task("Build, validate and commit").result["commit"] is None
 
     to_production = {"repo": str(gitops), "path": "modules/shop", "from_env": "staging"}
-    ok_twice("module-promote.yml", to_production, kubectl_env)
+    ok_twice("module_promote.yml", to_production, kubectl_env)
     assert built_image(gitops, "production", kubectl_env) == ("registry.example.com/shop:1.1.0", 3)
     assert git(gitops, "log", "--format=%s", "-2").splitlines() == [
         "Promote shop 0.1.0 from staging to production", "Promote shop 0.1.0 from dev to staging"]
@@ -179,7 +179,7 @@ def test_promotion_dev_staging_production(gitops, kubectl_env):
 
 def refused(gitops, extra, kubectl_env) -> str:
     head = git(gitops, "rev-parse", "HEAD")
-    run = run_playbook(PLAYBOOKS / "module-promote.yml", extra_vars=extra, env=kubectl_env)
+    run = run_playbook(PLAYBOOKS / "module_promote.yml", extra_vars=extra, env=kubectl_env)
     assert not run.ok, run.summary()
     assert git(gitops, "rev-parse", "HEAD") == head and git(gitops, "status", "--porcelain") == ""
     return run.failed_tasks()[0].result["msg"]
@@ -220,7 +220,7 @@ def test_o8_cli_maps_onto_the_playbooks(gitops, tmp_path, kubectl_env):
     o8 = [sys.executable, str(ROOT / "bin" / "o8")]
     printed = subprocess.run(o8 + ["tenant", "add-module", "test-company", "langfuse", "--auth", "--roles",
                                    "admin,analyst", "--print"], env=env, capture_output=True, text=True, check=True)
-    assert printed.stdout.split()[1:3] == [str(PLAYBOOKS / "tenant-add-module.yml"), "-e"]
+    assert printed.stdout.split()[1:3] == [str(PLAYBOOKS / "tenant_add_module.yml"), "-e"]
     assert '"auth": true, "module": "langfuse", "roles": "admin,analyst", "tenant": "test-company"' in printed.stdout
     done = subprocess.run(o8 + ["module", "init", "cli-made", "--template", "job", "--dest", str(tmp_path),
                                 "--set", "schedule=0 3 * * *"], env=env, capture_output=True, text=True, check=False)
@@ -239,17 +239,17 @@ def test_o8_cli_maps_onto_the_playbooks(gitops, tmp_path, kubectl_env):
 
 
 def test_tenant_module_promotion(tmp_path, kubectl_env):
-    """A tenant's module as tenant-add-module.yml generates it (the catalog's base and overlays) is promoted."""
+    """A tenant's module as tenant_add_module.yml generates it (the catalog's base and overlays) is promoted."""
     repo = tmp_path / "gitops"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
     git(repo, "config", "user.name", "Test")
     git(repo, "config", "user.email", "test@example.com")
-    created = run_playbook(PLAYBOOKS / "tenant-create.yml", env=kubectl_env, extra_vars={
+    created = run_playbook(PLAYBOOKS / "tenant_create.yml", env=kubectl_env, extra_vars={
         "gitops_repo": str(repo), "tenant": "test-company", "tier": "standard", "domain": "test-company.example.com",
         "repo_url": "https://git.example.com/platform/gitops.git"})
     assert created.ok, created.summary()
-    added = run_playbook(PLAYBOOKS / "tenant-add-module.yml", env=kubectl_env, extra_vars={
+    added = run_playbook(PLAYBOOKS / "tenant_add_module.yml", env=kubectl_env, extra_vars={
         "gitops_repo": str(repo), "tenant": "test-company", "module": "redis"})
     assert added.ok, added.summary()
     module = repo / "tenants/test-company/modules/redis"
@@ -260,7 +260,7 @@ def test_tenant_module_promotion(tmp_path, kubectl_env):
     dev.write_text(dev.read_text() + f"images:\n- name: {image_name}\n  newTag: promoted-1\n")
     git(repo, "commit", "-qam", "dev: redis promoted-1")
     extra = {"repo": str(repo), "tenant": "test-company", "module": "redis", "from_env": "dev"}
-    first = ok_twice("module-promote.yml", extra, kubectl_env)
+    first = ok_twice("module_promote.yml", extra, kubectl_env)
     assert first.task("Build, validate and commit").result["commit"] == git(repo, "rev-parse", "HEAD")
     assert git(repo, "log", "-1", "--format=%s") == "Promote test-company/redis from dev to staging"
     staging = yaml.safe_load((module / "overlays/staging/kustomization.yaml").read_text())
@@ -272,7 +272,7 @@ def test_tenant_module_promotion(tmp_path, kubectl_env):
     assert f"{image_name}:promoted-1" in images
     # Regenerating the tenant keeps the promoted release: nothing to write, no commit.
     head = git(repo, "rev-parse", "HEAD")
-    again = run_playbook(PLAYBOOKS / "tenant-add-module.yml", env=kubectl_env, extra_vars={
+    again = run_playbook(PLAYBOOKS / "tenant_add_module.yml", env=kubectl_env, extra_vars={
         "gitops_repo": str(repo), "tenant": "test-company", "module": "redis"})
     assert again.ok and again.changed() == 0 and git(repo, "rev-parse", "HEAD") == head, again.summary()
     assert yaml.safe_load((module / "overlays/staging/kustomization.yaml").read_text())["images"] == staging["images"]
@@ -284,7 +284,7 @@ def test_builtin_template_objects_pass_server_side_dry_run(template, tmp_path, l
     """Every object of every overlay of a built-in template is accepted by the API server (server-side dry run;
     the namespace is created for real, with enforced restricted Pod Security, and deleted afterwards)."""
     name = f"o8-{template}"
-    assert run_playbook(PLAYBOOKS / "module-init.yml", env=kubectl_env, extra_vars={
+    assert run_playbook(PLAYBOOKS / "module_init.yml", env=kubectl_env, extra_vars={
         "module_name": name, "template": template, "dest": str(tmp_path)}).ok
     kubectl = [os.path.join(kubectl_env["PATH"].split(os.pathsep)[0], "kubectl"),
                "--kubeconfig", local_cluster["kubeconfig"]]

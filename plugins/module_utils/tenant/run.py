@@ -40,7 +40,7 @@ def _read_document(params: dict) -> tuple:
         source = f"{gen.tenant_dir(params['name'])}/tenant.yaml"
         if not os.path.exists(path):
             raise TenantError(f"name: tenant '{params['name']}' has no {source} in {params['repo']}; create it "
-                              "first (playbooks/tenant-create.yml, or the module's config option)")
+                              "first (playbooks/tenant_create.yml, or the module's config option)")
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
@@ -82,7 +82,7 @@ def namespace_clashes(repo: str, tenant: dict) -> list:
 
 def keep_promoted_images(repo: str, root: str, files: dict, cat) -> dict:
     """Regeneration must not undo a promotion: the ``images`` of an overlay's kustomization.yaml belong to module
-    promotion (module-promote.yml sets them per environment), everything else to generation. A committed overlay
+    promotion (module_promote.yml sets them per environment), everything else to generation. A committed overlay
     with ``images`` keeps them; when the result means the same as the committed file, its bytes are kept."""
     import yaml  # pylint: disable=import-outside-toplevel
     files = dict(files)

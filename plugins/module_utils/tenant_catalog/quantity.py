@@ -3,38 +3,23 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Kubernetes resource quantities as exact fractions: enough to sum requests into quotas and compare them.
 
-Only the suffixes the catalog and tenant overrides use (m, k/M/G/T, Ki/Mi/Gi/Ti); anything else is refused,
-so a typo never becomes a silently wrong quota.
+Parsing is the tenant schema's (`tenant/quantity.py`: every Kubernetes suffix and exponent form), so whatever the
+tenant file's schema accepts the renderer can size; only the formatting for generated objects lives here.
 """
 
 from __future__ import annotations
 
-import re
 from fractions import Fraction
 
-_PATTERN = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$")
-_FACTORS = {None: 1, "m": Fraction(1, 1000), "k": 10 ** 3, "M": 10 ** 6, "G": 10 ** 9, "T": 10 ** 12,
-            "Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40}
+from ..tenant import quantity as _kubernetes
 
 
 def parse(value) -> Fraction:
-    """'250m' -> 1/4, '1Gi' -> 1073741824; ValueError for anything else."""
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a quantity")
-    if isinstance(value, int):
-        return Fraction(value)
-    match = _PATTERN.match(str(value))
-    if not match:
-        raise ValueError(f"{value!r} is not a quantity (e.g. 250m, 1, 512Mi, 2Gi)")
-    return Fraction(match.group(1)) * _FACTORS[match.group(2)]
+    """'250m' -> 1/4, '1Gi' -> 1073741824, exactly; ValueError for anything that is not a quantity."""
+    return Fraction(_kubernetes.parse(value))
 
 
-def is_quantity(value) -> bool:
-    try:
-        parse(value)
-    except ValueError:
-        return False
-    return True
+is_quantity = _kubernetes.is_quantity
 
 
 def format_cpu(value: Fraction) -> str:

@@ -30,7 +30,7 @@ def mapped(o8, *argv):
 
 def test_tenant_add_module(o8, tmp_path):
     assert mapped(o8, "tenant", "add-module", "test-company", "langfuse", "--auth", "--roles", "admin,analyst",
-                  "--repo", str(tmp_path)) == ("tenant-add-module.yml", {
+                  "--repo", str(tmp_path)) == ("tenant_add_module.yml", {
                       "gitops_repo": str(tmp_path), "tenant": "test-company", "module": "langfuse", "auth": True,
                       "roles": "admin,analyst"})
 
@@ -38,25 +38,25 @@ def test_tenant_add_module(o8, tmp_path):
 def test_tenant_create_takes_the_name_from_the_file(o8, tmp_path):
     (tmp_path / "acme.yaml").write_text("name: acme\ntier: standard\n")
     assert mapped(o8, "tenant", "create", str(tmp_path / "acme.yaml")) == (
-        "tenant-create.yml", {"tenant_file": str(tmp_path / "acme.yaml"), "tenant": "acme"})
+        "tenant_create.yml", {"tenant_file": str(tmp_path / "acme.yaml"), "tenant": "acme"})
 
 
 def test_module_commands(o8, tmp_path, monkeypatch):
     (tmp_path / "modules" / "my-service").mkdir(parents=True)
     monkeypatch.chdir(tmp_path)
     service = str(tmp_path / "modules" / "my-service")
-    assert mapped(o8, "module", "validate", "my-service") == ("module-validate.yml", {"path": service})
-    assert mapped(o8, "module", "deps", "my-service", "--visualize") == ("module-validate.yml", {
+    assert mapped(o8, "module", "validate", "my-service") == ("module_validate.yml", {"path": service})
+    assert mapped(o8, "module", "deps", "my-service", "--visualize") == ("module_validate.yml", {
         "path": service, "deps": True, "dot": f"{service}/deps.dot", "png": f"{service}/deps.png"})
     assert mapped(o8, "module", "init", "api", "--template", "job", "--set", "schedule=0 3 * * *") == (
-        "module-init.yml", {"module_name": "api", "template": "job", "dest": str(tmp_path),
+        "module_init.yml", {"module_name": "api", "template": "job", "dest": str(tmp_path),
                             "variables": {"schedule": "0 3 * * *"}, "force": False})
     monkeypatch.setenv("APHEX_GITOPS_REPO", "/srv/gitops")
     assert mapped(o8, "module", "promote", "my-service", "--from", "dev", "--to", "staging") == (
-        "module-promote.yml", {"repo": "/srv/gitops", "from_env": "dev", "to_env": "staging",
+        "module_promote.yml", {"repo": "/srv/gitops", "from_env": "dev", "to_env": "staging",
                                "path": "modules/my-service"})
     assert mapped(o8, "module", "promote", "langfuse", "--tenant", "acme", "--from", "staging") == (
-        "module-promote.yml", {"repo": "/srv/gitops", "from_env": "staging", "module": "langfuse", "tenant": "acme"})
+        "module_promote.yml", {"repo": "/srv/gitops", "from_env": "staging", "module": "langfuse", "tenant": "acme"})
 
 
 def test_promote_without_a_repository_is_an_error(o8, monkeypatch):
