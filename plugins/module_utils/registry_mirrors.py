@@ -40,6 +40,12 @@ class RegistryMirrorError(ValueError):
     """Invalid setting; the message names the field (aphex_registry_mirrors[<registry>].<key>)."""
 
 
+def unknown_keys(field: str, spec: dict, known: set) -> list:
+    """[] or the one error naming the keys of `spec` that are not in `known` (shared by the k3s registries)."""
+    unknown = sorted(set(spec) - known)
+    return [f"{field}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"] if unknown else []
+
+
 def normalise(mirrors, setting: str = "aphex_registry_mirrors") -> list:
     """Validate the setting and return a sorted list of dicts: registry, endpoints, username, password, ca,
     insecure_skip_verify. Every error is collected and raised at once."""
@@ -59,9 +65,7 @@ def normalise(mirrors, setting: str = "aphex_registry_mirrors") -> list:
         if not isinstance(spec, dict):
             errors.append(f"{field}: must be an endpoint URL or a mapping with endpoint")
             continue
-        unknown = sorted(set(spec) - KNOWN_KEYS)
-        if unknown:
-            errors.append(f"{field}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(KNOWN_KEYS))})")
+        errors.extend(unknown_keys(field, spec, KNOWN_KEYS))
         endpoints = spec.get("endpoint")
         endpoints = [endpoints] if isinstance(endpoints, str) else endpoints
         if not endpoints or not isinstance(endpoints, list):

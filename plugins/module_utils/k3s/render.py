@@ -91,9 +91,7 @@ def render_registries(mirrors=None, private_registries=None, ca_dir: str = "/etc
         if not isinstance(item, dict):
             errors.append(f"{field}: must be a mapping")
             continue
-        unknown = sorted(set(item) - PRIVATE_KEYS)
-        if unknown:
-            errors.append(f"{field}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(PRIVATE_KEYS))})")
+        errors.extend(registry_mirrors.unknown_keys(field, item, PRIVATE_KEYS))
         host = item.get("registry")
         if not isinstance(host, str) or not _REGISTRY.match(host):
             errors.append(f"{field}.registry: {host!r} is not a registry host (e.g. registry.example.com:5000)")
