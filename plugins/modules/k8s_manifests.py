@@ -152,9 +152,9 @@ options:
   export:
     description:
       - Also write the set as applied (after O(overrides), O(ko_image_repository) and O(image_overrides), namespaces
-        placed) to this file, as one YAML stream sorted by kind, namespace and name: the same set gives the same
+        placed) to this file, as one YAML stream sorted by kind, namespace and name; the same set gives the same
         bytes, so a file in a GitOps repository changes only when what is applied changes. Written on the host the
-        module runs on (the controller, with C(delegate_to: localhost)), parent directories created, only when its
+        module runs on (the controller, with C(delegate_to=localhost)), parent directories created, only when its
         content differs and only after the whole set was applied; in check mode it is compared, not written.
       - Objects Argo CD tracks (O(yield_to_argocd)) are exported too, so Argo CD keeps syncing the whole set.
       - A Secret with C(data) or C(stringData) in the set fails the task before anything is applied (secret values
