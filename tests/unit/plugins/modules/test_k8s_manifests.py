@@ -177,7 +177,7 @@ def test_export_holds_what_was_applied_and_is_byte_stable(client, manifest_dir, 
         applied["metadata"] = {k: v for k, v in live["metadata"].items() if k in doc["metadata"]}
         assert applied == doc
     mtime = export.stat().st_mtime_ns
-    second, _ = _export_run(client, gitops, src=[manifest_dir], overrides=overrides, image_overrides=image_overrides)
+    second, _export = _export_run(client, gitops, src=[manifest_dir], overrides=overrides, image_overrides=image_overrides)
     assert not second["changed"] and second["export"]["changed"] is False, second
     assert export.read_text() == text and export.stat().st_mtime_ns == mtime
 
@@ -185,7 +185,7 @@ def test_export_holds_what_was_applied_and_is_byte_stable(client, manifest_dir, 
 def test_export_changes_with_the_settings_and_check_mode_only_predicts(client, manifest_dir, gitops):
     _first, export = _export_run(client, gitops, src=[manifest_dir])
     before = export.read_bytes()
-    predicted, _ = _export_run(client, gitops, check_mode=True, src=[manifest_dir], ko_image_tag="v1.2.4")
+    predicted, _export = _export_run(client, gitops, check_mode=True, src=[manifest_dir], ko_image_tag="v1.2.4")
     assert predicted["changed"] and predicted["export"]["changed"] is True
     assert export.read_bytes() == before  # check mode writes nothing
 
