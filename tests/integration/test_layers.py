@@ -360,6 +360,23 @@ def test_argocd_applications_gate_waits_for_the_controller_status(api, layer):
     gates = gate_results(run)
     assert gates and all(g["skipped_checks"] == [] for g in gates), gates
 
+    # A layer with a component the cluster cannot run (the Tekton Dashboard on kind) is never Healthy there:
+    # argocd_verify_sync_only waits for its sync only; without it the gate fails on that Application's health alone.
+    custom.patch_namespaced_custom_object("argoproj.io", "v1alpha1", "argocd", "applications", "platform-tekton",
+                                          {"status": {"health": {"status": "Degraded"}}})
+    try:
+        gate = failed_gate(layer("aphex.platform.argocd", tags=["argocd_verify"], not_running={},
+                                 argocd_wait_timeout=4, **role_vars))
+        assert checks(gate) and all("platform-tekton" in check for check in checks(gate)), gate.get("failed_checks")
+        run = layer("aphex.platform.argocd", tags=["argocd_verify"], not_running={}, argocd_wait_timeout=30,
+                    argocd_verify_sync_only=["platform-tekton"], **role_vars)
+        assert run.ok, run.summary()
+        (gate,) = gate_results(run)
+        assert gate["skipped_checks"] == [] and len(gate["passed"]) == 2 * 7 - 1, gate
+    finally:
+        custom.patch_namespaced_custom_object("argoproj.io", "v1alpha1", "argocd", "applications", "platform-tekton",
+                                              {"status": {"health": {"status": "Healthy"}}})
+
 
 # ---- platform_auth --------------------------------------------------------------------------------------------------
 
