@@ -28,11 +28,12 @@ from pathlib import Path
 import pytest
 import yaml
 from kubernetes import client as k8s
+from kubernetes import config as kube_config
 from kubernetes.client.rest import ApiException
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
-from ansible_collections.aphex.platform.plugins.module_utils.local_cluster.cluster import _pid_alive
+from ansible_collections.aphex.platform.plugins.module_utils.local_cluster.cluster import LocalCluster, _pid_alive
 from ansible_collections.aphex.platform.tests.support.playbook import ansible_env, playbook_command, run_playbook
 
 pytestmark = [pytest.mark.cluster]
@@ -159,10 +160,24 @@ CRDS = [
 ]
 
 
-def test_reset_existing_provider_deletes_only_the_platform_objects(api_client, local_cluster, toolchain):
+@pytest.fixture(name="own_cluster", scope="module")
+def fixture_own_cluster(tmp_path_factory, toolchain):
+    """A private control plane: the reset deletes platform namespaces and stands in for CRDs, which the shared
+    cluster of `make test` holds for real (its other tests and molecule scenarios use them)."""
+    cluster = LocalCluster(str(tmp_path_factory.mktemp("reset-existing")), toolchain, nodes=1)
+    cluster.start()
+    try:
+        yield {"kubeconfig": cluster.kubeconfig}
+    finally:
+        cluster.destroy()
+
+
+def test_reset_existing_provider_deletes_only_the_platform_objects(own_cluster, toolchain):
     """Provider existing against a real API server: the layers' namespaces, Applications (finalizer dropped, no
     cascade) and ClusterIssuers go; a namespace and a ClusterIssuer that are not the platform's stay, and so do the
     CRDs. Stand-in objects only (no controller runs here); the second run changes nothing."""
+    local_cluster = own_cluster
+    api_client = kube_config.new_client_from_config(config_file=own_cluster["kubeconfig"])
     dynamic = DynamicClient(api_client)
     core = k8s.CoreV1Api(api_client)
     crd_api = dynamic.resources.get(api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition")
