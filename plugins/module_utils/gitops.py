@@ -339,10 +339,24 @@ def gitops_source(settings: dict, path: str, directory: dict | None = None) -> d
 
 
 def layer_sources(settings: dict, layer: dict, lock: dict) -> list:
+    """The layer's sources: one per upstream component, then its platform manifests (layers/<name>/).
+
+    A component marked ``exported`` has no upstream source: the layer's role writes the objects it applied (after
+    its own transformations, e.g. resolved images and merged settings) below layers/<name>/ (sub-directories
+    included), so Argo CD syncs exactly those. Needs ``platform_manifests``; that source then recurses.
+    """
     sources = []
+    exported = []
     helm_values = settings.get("helm_values") or {}
     for item in layer.get("upstream") or []:
         component = item["component"]
+        if _bool(item.get("exported"), False):
+            given = sorted(key for key in ("release_name", "values", "render") if item.get(key) is not None)
+            if given:
+                raise GitOpsError(f"layer {layer['name']}: component {component} is exported by the layer's role; "
+                                  f"{', '.join(given)} would not be used (the exported files are what was applied)")
+            exported.append(component)
+            continue
         if component not in lock:
             raise GitOpsError(f"layer {layer['name']}: component {component} is not in the upstream lock")
         values = item.get("values")
@@ -350,8 +364,12 @@ def layer_sources(settings: dict, layer: dict, lock: dict) -> list:
             values = helm_values.get(component)
         sources.append(upstream_source(lock[component], release_name=item.get("release_name"), values=values,
                                        render=item.get("render")))
+    if exported and not _bool(layer.get("platform_manifests"), False):
+        raise GitOpsError(f"layer {layer['name']}: components {', '.join(exported)} are exported into "
+                          f"layers/{layer['name']}/ by the layer's role, which needs platform_manifests: true")
     if _bool(layer.get("platform_manifests"), False):
-        sources.append(gitops_source(settings, f"layers/{layer['name']}"))
+        # recurse only when true (see upstream_source): the exported components are in sub-directories.
+        sources.append(gitops_source(settings, f"layers/{layer['name']}", {"recurse": True} if exported else None))
     if not sources:
         raise GitOpsError(f"layer {layer['name']}: no upstream components and no platform manifests")
     return sources

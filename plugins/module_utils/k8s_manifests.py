@@ -107,6 +107,11 @@ def run(module) -> dict:
     if rejected and params["state"] == "present":
         raise manifests.ManifestError(
             f"the set runs images that cannot be pulled ({', '.join(rejected)}); nothing was applied")
+    export = params.get("export") if params["state"] == "present" else None
+    if export:
+        # Rendered and checked before anything is applied: a set that cannot be exported is not applied either.
+        manifests.check_exportable(objects)
+        text = manifests.export_text(objects)
     try:
         yielded = _reconcile(module, applier, objects)
     except K8sError as exc:
@@ -118,6 +123,11 @@ def run(module) -> dict:
         counts[item["action"]] = counts.get(item["action"], 0) + 1
     result = {"changed": applier.changed, "results": results, "counts": counts, "objects": len(objects),
               "images": images, "gate": manifests.gate_inputs(objects)}
+    if export:
+        # Written only once the whole set is applied: the file always holds what the cluster got.
+        exported = manifests.write_if_changed(export, text, check_mode=module.check_mode)
+        result["export"] = {"path": export, "changed": exported}
+        result["changed"] = result["changed"] or exported
     if module.diff_mode:
         for entry in applier.diffs:
             if entry["object"].startswith(manifests.CRD_KIND + " "):

@@ -336,3 +336,70 @@ def shorten_crd_schemas(obj, is_crd: bool = False):
             version["schema"]["openAPIV3Schema"] = (
                 f"<OpenAPI schema, {len(blob)} bytes, sha256 {hashlib.sha256(blob).hexdigest()[:16]}>")
     return result
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Export: the set as applied, for a GitOps repository
+# ---------------------------------------------------------------------------------------------------------
+EXPORT_HEADER = ("# Written by aphex.platform.k8s_manifests: the objects the playbook applied (after overrides and image\n"
+                 "# resolution, namespaces placed), sorted. Argo CD syncs this file after the hand-off; do not edit.\n")
+
+
+def _export_key(obj: dict) -> tuple:
+    kind, meta = obj.get("kind") or "", obj.get("metadata") or {}
+    rank = FIRST_KINDS.index(kind) if kind in FIRST_KINDS else len(FIRST_KINDS)
+    return (rank, api_group(obj.get("apiVersion") or ""), kind, meta.get("namespace") or "", meta.get("name") or "")
+
+
+def check_exportable(objects: list) -> None:
+    """Refuses a set that would put secret values into a Git repository (a Secret with data), naming it."""
+    for obj in objects:
+        if obj.get("kind") == "Secret" and (obj.get("data") or obj.get("stringData")):
+            meta = obj.get("metadata") or {}
+            raise ManifestError(f"export: Secret {meta.get('namespace') or ''}/{meta.get('name')} has data; secret "
+                                "values never go to the GitOps repository (leave them out of the exported set)")
+
+
+def export_text(objects: list) -> str:
+    """The objects as one YAML stream for a Git repository: sorted (Namespaces, CRDs, then by API group, kind,
+    namespace, name), keys in their given order, multi-line strings as literal blocks. Same objects, same bytes."""
+    if not HAS_YAML:
+        raise ManifestError("PyYAML is required to export a manifest set")
+
+    class Dumper(yaml.SafeDumper):  # pylint: disable=too-many-ancestors
+        pass
+
+    def represent_str(dumper, value):
+        if "\n" in value:
+            return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+
+    Dumper.add_representer(str, represent_str)
+    documents = [yaml.dump(obj, Dumper=Dumper, default_flow_style=False, sort_keys=False, width=120)
+                 for obj in sorted(objects, key=_export_key)]
+    return EXPORT_HEADER + "".join("---\n" + doc for doc in documents)
+
+
+def write_if_changed(path: str, text: str, check_mode: bool = False) -> bool:
+    """Writes ``text`` to ``path`` (parents created, mode 0644, atomically) unless it already holds exactly that;
+    returns whether it changed (or would, in check mode)."""
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            if handle.read() == text:
+                return False
+    except FileNotFoundError:
+        pass
+    if check_mode:
+        return True
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    temporary = f"{path}.aphex-tmp-{os.getpid()}"
+    try:
+        with open(temporary, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return True

@@ -149,6 +149,18 @@ options:
         own name, for example a digest pin that no local build matches.
     type: dict
     default: {}
+  export:
+    description:
+      - Also write the set as applied (after O(overrides), O(ko_image_repository) and O(image_overrides), namespaces
+        placed) to this file, as one YAML stream sorted by kind, namespace and name; the same set gives the same
+        bytes, so a file in a GitOps repository changes only when what is applied changes. Written on the host the
+        module runs on (the controller, with C(delegate_to=localhost)), parent directories created, only when its
+        content differs and only after the whole set was applied; in check mode it is compared, not written.
+      - Objects Argo CD tracks (O(yield_to_argocd)) are exported too, so Argo CD keeps syncing the whole set.
+      - A Secret with C(data) or C(stringData) in the set fails the task before anything is applied (secret values
+        never go to Git).
+      - Ignored with O(state=absent).
+    type: path
   state:
     description: V(present) applies the set, V(absent) deletes its objects (reverse order, namespaces last).
     type: str
@@ -330,6 +342,11 @@ gate:
       elements: dict
   sample: {crds: [applications.argoproj.io], deployments: [{namespace: argocd, name: argocd-server}],
            statefulsets: [], daemonsets: [], webhooks: []}
+export:
+  description: The file of O(export) and whether it changed (or would, in check mode).
+  returned: when O(export) is given and O(state=present)
+  type: dict
+  sample: {path: /srv/gitops/platform/layers/tekton/components/pipelines.yaml, changed: false}
 diff:
   description: Before and after of each changed object, keyed C(<Kind> <namespace>/<name>).
   returned: when diff mode is on
@@ -364,6 +381,7 @@ def argument_spec() -> dict:
         ko_image_repository={"type": "str", "default": ""},
         ko_image_tag={"type": "str", "default": ""},
         image_overrides={"type": "dict", "default": {}},
+        export={"type": "path"},
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
         field_manager={"type": "str", "default": FIELD_MANAGER},
         force_conflicts={"type": "bool", "default": False},

@@ -360,6 +360,23 @@ def test_argocd_applications_gate_waits_for_the_controller_status(api, layer):
     gates = gate_results(run)
     assert gates and all(g["skipped_checks"] == [] for g in gates), gates
 
+    # A layer with a component the cluster cannot run (the Tekton Dashboard on kind) is never Healthy there:
+    # argocd_verify_sync_only waits for its sync only; without it the gate fails on that Application's health alone.
+    custom.patch_namespaced_custom_object("argoproj.io", "v1alpha1", "argocd", "applications", "platform-tekton",
+                                          {"status": {"health": {"status": "Degraded"}}})
+    try:
+        gate = failed_gate(layer("aphex.platform.argocd", tags=["argocd_verify"], not_running={},
+                                 argocd_wait_timeout=4, **role_vars))
+        assert checks(gate) and all("platform-tekton" in check for check in checks(gate)), gate.get("failed_checks")
+        run = layer("aphex.platform.argocd", tags=["argocd_verify"], not_running={}, argocd_wait_timeout=30,
+                    argocd_verify_sync_only=["platform-tekton"], **role_vars)
+        assert run.ok, run.summary()
+        (gate,) = gate_results(run)
+        assert gate["skipped_checks"] == [] and len(gate["passed"]) == 2 * 7 - 1, gate
+    finally:
+        custom.patch_namespaced_custom_object("argoproj.io", "v1alpha1", "argocd", "applications", "platform-tekton",
+                                              {"status": {"health": {"status": "Healthy"}}})
+
 
 # ---- platform_auth --------------------------------------------------------------------------------------------------
 
@@ -447,6 +464,84 @@ def test_tekton_refuses_ko_images_before_applying_anything(layer):
     assert "ko://" in failed[0].result.get("msg", ""), failed[0].result  # names the unpullable images
 
 
-def test_tekton_webhook_gate_and_hand_off(playbook, gitops_dir):
-    run = playbook("tekton_webhooks.yml", tekton_gitops_dir=gitops_dir)
+# Settings Argo CD would undo if it synced Tekton's pinned sources: ko:// resolved to a registry, the digest-pinned
+# shell image replaced, one more feature flag (set-security-context "true" is the role's default).
+TEKTON_KO_REPOSITORY = "registry.aphex.test/tektoncd"
+TEKTON_SHELL_IMAGE = ("cgr.dev/chainguard/busybox@sha256:"
+                      "19f02276bf8dbdd62f069b922f10c65262cc34b710eea26ff928129a736be791")
+TEKTON_SETTINGS = {
+    "tekton_ko_image_repository": TEKTON_KO_REPOSITORY,
+    "tekton_image_overrides": {TEKTON_SHELL_IMAGE: "registry.aphex.test/busybox:1.37.0"},
+    "tekton_pipelines_feature_flags": {"set-security-context": "true", "keep-pod-on-cancel": "true"},
+}
+
+
+def _changed_objects(results: list) -> set:
+    return {f"{r['kind']} {r.get('namespace', '')}/{r['name']}" for r in results if r["action"] != "unchanged"}
+
+
+def _tekton_hand_off(playbook, gitops_dir) -> set:
+    """Runs tekton_handoff.yml (which asserts that syncing the Application changes nothing); returns what the pinned
+    sources, synced unmodified (the Application before the export), would have changed."""
+    run = playbook("tekton_handoff.yml", tekton_gitops_dir=gitops_dir)
     assert run.ok, run.summary()
+    control = run.task("Control: apply the pinned sources").result["results"]
+    return _changed_objects([r for item in control for r in item["results"]])
+
+
+def _tekton_exports(gitops_dir) -> dict:
+    layer = Path(gitops_dir) / "platform" / "layers" / "tekton"
+    return {str(p.relative_to(layer)): p.read_bytes() for p in sorted(layer.rglob("*.yaml"))}
+
+
+def test_tekton_webhook_gate_and_hand_off(playbook, layer, gitops_dir, api):
+    """The webhook gate as where Tekton runs; then the hand-off changes nothing the tekton role applied, with the
+    bootstrap's settings and with settings that transform Tekton's sources (ko:// resolved, an image override, feature
+    flags): Argo CD's platform-tekton Application syncs the role's export, byte-stable, and a second run changes
+    nothing. The control proves the check can fail: the pinned sources Argo CD used to sync would change exactly
+    what the settings changed."""
+    run = playbook("tekton_webhooks.yml")
+    assert run.ok, run.summary()
+
+    # The bootstrap's settings (local inventory): ko:// unresolved, the default feature flag set-security-context.
+    drift = _tekton_hand_off(playbook, gitops_dir)
+    assert drift == {"ConfigMap tekton-pipelines/feature-flags"}, drift
+    bootstrap_export = _tekton_exports(gitops_dir)
+    assert sorted(bootstrap_export) == ["components/dashboard.yaml", "components/interceptors.yaml",
+                                        "components/pipelines.yaml", "components/triggers.yaml",
+                                        "eventlistener-access.yaml", "pipeline-catalog.yaml"]
+
+    try:
+        first = layer("aphex.platform.tekton", tekton_gitops_export_dir=gitops_dir, **TEKTON_SETTINGS)
+        assert first.ok, first.summary()
+        assert first.changed() > 0, first.summary()
+        exported = _tekton_exports(gitops_dir)
+        again = layer("aphex.platform.tekton", tekton_gitops_export_dir=gitops_dir, **TEKTON_SETTINGS)
+        assert again.ok and again.changed() == 0, ", ".join(t.name for t in again.changed_tasks()) + again.summary()
+        assert _tekton_exports(gitops_dir) == exported  # byte-stable
+
+        # What the settings made of Tekton is on the cluster and in the export.
+        apps = k8s.AppsV1Api(api)
+        controller = apps.read_namespaced_deployment("tekton-pipelines-controller", "tekton-pipelines")
+        container = controller.spec.template.spec.containers[0]
+        assert container.image == f"{TEKTON_KO_REPOSITORY}/github.com/tektoncd/pipeline/cmd/controller:v1.15.0"
+        assert "registry.aphex.test/busybox:1.37.0" in container.args and TEKTON_SHELL_IMAGE not in container.args
+        flags = k8s.CoreV1Api(api).read_namespaced_config_map("feature-flags", "tekton-pipelines").data
+        assert flags["set-security-context"] == "true" and flags["keep-pod-on-cancel"] == "true"
+        pipelines = [d for d in yaml.safe_load_all(exported["components/pipelines.yaml"]) if d]
+        deployment = next(d for d in pipelines if d["kind"] == "Deployment"
+                          and d["metadata"]["name"] == "tekton-pipelines-controller")
+        assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == container.image
+        assert not any("ko://" in text.decode() for text in exported.values())
+
+        drift = _tekton_hand_off(playbook, gitops_dir)
+        # Every workload (all their images were ko://) and the feature flags would have been undone.
+        workloads = {f"Deployment {d['metadata']['namespace']}/{d['metadata']['name']}"
+                     for name in ("pipelines", "triggers", "interceptors", "dashboard")
+                     for d in yaml.safe_load_all(exported[f"components/{name}.yaml"]) if d and d["kind"] == "Deployment"}
+        assert len(workloads) >= 8 and drift == workloads | {"ConfigMap tekton-pipelines/feature-flags"}, drift
+    finally:
+        # Back to the bootstrap's settings (cluster and export), as the other tests expect them.
+        restored = layer("aphex.platform.tekton", tekton_gitops_export_dir=gitops_dir)
+        assert restored.ok, restored.summary()
+    assert _tekton_exports(gitops_dir) == bootstrap_export

@@ -199,15 +199,56 @@ def test_children_source_what_the_playbook_installed():
     argocd = apps["platform-argocd"]["spec"]
     assert argocd["source"] == {"repoURL": REPO, "targetRevision": "HEAD", "path": "platform/layers/argocd"}
     assert {"kind": "Secret", "name": "argocd-secret", "jsonPointers": ["/data"]} in argocd["ignoreDifferences"]
-    tekton = apps["platform-tekton"]["spec"]["sources"]
-    assert [s["repoURL"] for s in tekton] == ["https://github.com/tektoncd/pipeline.git",
-                                              "https://github.com/tektoncd/triggers.git",
-                                              "https://github.com/tektoncd/dashboard.git", REPO]
+    # Tekton: only what the tekton role exported (it applied the sources transformed), recursively.
+    tekton = apps["platform-tekton"]["spec"]
+    assert "sources" not in tekton
+    assert tekton["source"] == {"repoURL": REPO, "targetRevision": "HEAD", "path": "platform/layers/tekton",
+                                "directory": {"recurse": True}}
     for app in apps.values():
         policy = app["spec"]["syncPolicy"]
         assert policy["automated"] == {"prune": True, "selfHeal": True}
         assert "ServerSideApply=true" in policy["syncOptions"]
         assert "finalizers" not in app["metadata"]
+
+
+def test_tekton_layer_syncs_server_side_and_ignores_what_tektons_webhooks_fill_in():
+    app = next(a for a in gitops.render(settings(), LOCK["components"])["applications"]
+               if a["metadata"]["name"] == "platform-tekton")["spec"]
+    assert app["syncPolicy"]["syncOptions"] == ["CreateNamespace=true", "ServerSideApply=true"]
+    ignored = {(d.get("kind"), d.get("name")): d for d in app["ignoreDifferences"]}
+    for kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"):
+        assert ".webhooks[]?.clientConfig.caBundle" in ignored[(kind, None)]["jqPathExpressions"]
+        assert ".webhooks[]?.rules" in ignored[(kind, None)]["jqPathExpressions"]
+    assert ".spec.conversion.webhook.clientConfig.caBundle" in ignored[
+        ("CustomResourceDefinition", None)]["jqPathExpressions"]
+    assert ignored[("ClusterInterceptor", None)]["jsonPointers"] == ["/spec/clientConfig/caBundle"]
+    # The Secrets Tekton's upstream manifests ship empty, filled by its webhooks; no other Secret's data is ignored.
+    secrets = sorted(name for kind, name in ignored if kind == "Secret")
+    assert secrets == ["tekton-triggers-core-interceptors-certs", "triggers-webhook-certs", "webhook-certs"]
+
+
+def test_an_exported_component_has_no_upstream_source_and_the_platform_source_recurses():
+    layer = {"name": "t", "namespace": "t", "platform_manifests": True,
+             "upstream": [{"component": "tekton-pipelines", "exported": True},
+                          {"component": "tekton-dashboard", "render": "kustomize"}]}
+    (app,) = gitops.render(settings(layers=[layer]), LOCK["components"])["applications"]
+    assert [s["repoURL"] for s in app["spec"]["sources"]] == ["https://github.com/tektoncd/dashboard.git", REPO]
+    assert app["spec"]["sources"][1]["directory"] == {"recurse": True}
+    # Without an exported component the platform source is not recursive, and says nothing (Argo CD drops false).
+    plain = dict(layer, upstream=[{"component": "tekton-pipelines", "exported": "false"}])
+    (app,) = gitops.render(settings(layers=[plain]), LOCK["components"])["applications"]
+    assert "directory" not in app["spec"]["sources"][1]
+
+
+@pytest.mark.parametrize("item,platform,message", [
+    ({"component": "tekton-pipelines", "exported": True}, False, "needs platform_manifests: true"),
+    ({"component": "tekton-dashboard", "exported": "yes", "render": "kustomize"}, True, "render would not be used"),
+    ({"component": "cert-manager-chart", "exported": True, "values": {}}, True, "values would not be used"),
+])
+def test_exported_components_reject_settings_they_cannot_honour(item, platform, message):
+    layer = {"name": "t", "namespace": "t", "platform_manifests": platform, "upstream": [item]}
+    with pytest.raises(GitOpsError, match=message):
+        gitops.render(settings(layers=[layer]), LOCK["components"])
 
 
 def test_root_manages_the_apps_directory_and_the_project_allows_exactly_the_sources():

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from ansible_collections.aphex.platform.plugins.module_utils import manifests
 from ansible_collections.aphex.platform.plugins.module_utils.manifests import ManifestError
@@ -193,3 +194,36 @@ def test_override_that_matches_nothing_names_itself():
     with pytest.raises(ManifestError, match=r"overrides\[0\]: no ConfigMap feature-flag in the set"):
         manifests.merge_overrides([obj("ConfigMap", "feature-flags", "x")],
                                   [{"kind": "ConfigMap", "name": "feature-flag", "merge": {"data": {}}}])
+
+
+def test_export_text_is_sorted_round_trips_and_keeps_scripts_readable():
+    script = "#!/bin/sh\nset -eu\necho hello\n"
+    objects = [obj("ConfigMap", "b", "ns", data={"script": script, "x": "1"}),
+               obj("Deployment", "d", "ns", api_version="apps/v1", spec={"replicas": 1}),
+               obj("ConfigMap", "a", "ns"), crd("tekton.dev", "Task", "tasks"), obj("Namespace", "ns")]
+    text = manifests.export_text(objects)
+    assert text.startswith("# Written by aphex.platform.k8s_manifests")
+    loaded = [d for d in yaml.safe_load_all(text) if d]
+    assert [(d["kind"], d["metadata"]["name"]) for d in loaded] == [
+        ("Namespace", "ns"), ("CustomResourceDefinition", "tasks.tekton.dev"), ("ConfigMap", "a"), ("ConfigMap", "b"),
+        ("Deployment", "d")]
+    assert loaded[3] == objects[0]
+    assert "  script: |\n    #!/bin/sh\n" in text
+    assert manifests.export_text(list(reversed(objects))) == text  # same objects, same bytes, whatever the order
+
+
+def test_export_refuses_secret_values_but_not_empty_secrets():
+    manifests.check_exportable([obj("Secret", "webhook-certs", "tekton-pipelines")])  # filled at run time
+    for field in ("data", "stringData"):
+        with pytest.raises(ManifestError, match="export: Secret ns/s has data"):
+            manifests.check_exportable([obj("Secret", "s", "ns", **{field: {"k": "v"}})])
+
+
+def test_write_if_changed_writes_only_differences(tmp_path):
+    path = tmp_path / "a" / "b.yaml"
+    assert manifests.write_if_changed(str(path), "x: 1\n", check_mode=True) and not path.exists()
+    assert manifests.write_if_changed(str(path), "x: 1\n") and path.read_text() == "x: 1\n"
+    assert oct(path.stat().st_mode & 0o777) == "0o644"
+    assert not manifests.write_if_changed(str(path), "x: 1\n")
+    assert manifests.write_if_changed(str(path), "x: 2\n") and path.read_text() == "x: 2\n"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["b.yaml"]  # no temporary file left

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from ansible_collections.aphex.platform.plugins.module_utils import k8s_manifests
 from ansible_collections.aphex.platform.plugins.module_utils.k8s.applier import ObjectApplier
@@ -132,3 +133,80 @@ def test_state_absent_deletes_in_reverse_order(client, manifest_dir):
 def test_nothing_to_apply_is_an_error(client):
     with pytest.raises(ManifestError, match="nothing to apply"):
         k8s_manifests.run(FakeModule(client))
+
+
+# ---- export: the set as applied, for the GitOps repository ----------------------------------------------------------
+
+@pytest.fixture(name="gitops")
+def fixture_gitops(tmp_path_factory):
+    return tmp_path_factory.mktemp("gitops")  # beside manifest_dir, not in it (src reads it recursively)
+
+
+def _export_run(client, gitops, check_mode=False, **params):
+    export = gitops / "layers" / "x" / "components" / "app.yaml"
+    params = {"namespace": "apps", "definitions": [NAMESPACE], "ko_image_repository": "registry.example/ko",
+              "ko_image_tag": "v1.2.3", "image_overrides": {}, "overrides": [], "export": str(export), **params}
+    if check_mode:
+        client.dry_run = True
+    return k8s_manifests.run(FakeModule(client, check_mode=check_mode, **params)), export
+
+
+def test_export_holds_what_was_applied_and_is_byte_stable(client, manifest_dir, gitops):
+    overrides = [{"kind": "ConfigMap", "name": "settings", "merge": {"data": {"flag": "true"}}}]
+    image_overrides = {"registry.example/ko/example.com/cmd/app:v1.2.3": "mirror.example/app:v1.2.3"}
+    first, export = _export_run(client, gitops, src=[manifest_dir], overrides=overrides,
+                                image_overrides=image_overrides)
+    assert first["changed"] and first["export"] == {"path": str(export), "changed": True}
+    text = export.read_text()
+    documents = [d for d in yaml.safe_load_all(text) if d]
+    # Sorted: Namespace first, then by API group, kind, namespace, name; namespaces placed as applied.
+    assert [(d["kind"], d["metadata"]["name"]) for d in documents] == [
+        ("Namespace", "apps"), ("ConfigMap", "settings"), ("ValidatingWebhookConfiguration", "hooks"),
+        ("Deployment", "app"), ("ClusterRole", "reader")]
+    by_kind = {d["kind"]: d for d in documents}
+    assert by_kind["ConfigMap"]["metadata"]["namespace"] == "apps"
+    assert by_kind["ConfigMap"]["data"] == {"a": "1", "flag": "true"}
+    assert "namespace" not in by_kind["ClusterRole"]["metadata"]
+    image = by_kind["Deployment"]["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image == "mirror.example/app:v1.2.3" == client.object("apps/v1", "Deployment", "app", "apps")[
+        "spec"]["template"]["spec"]["containers"][0]["image"]
+    # Every exported object is exactly the live one's applied content.
+    for doc in documents:
+        live = client.object(doc["apiVersion"], doc["kind"], doc["metadata"]["name"], doc["metadata"].get("namespace"))
+        applied = {k: v for k, v in live.items() if k in doc}
+        applied["metadata"] = {k: v for k, v in live["metadata"].items() if k in doc["metadata"]}
+        assert applied == doc
+    mtime = export.stat().st_mtime_ns
+    second, _export = _export_run(client, gitops, src=[manifest_dir], overrides=overrides, image_overrides=image_overrides)
+    assert not second["changed"] and second["export"]["changed"] is False, second
+    assert export.read_text() == text and export.stat().st_mtime_ns == mtime
+
+
+def test_export_changes_with_the_settings_and_check_mode_only_predicts(client, manifest_dir, gitops):
+    _first, export = _export_run(client, gitops, src=[manifest_dir])
+    before = export.read_bytes()
+    predicted, _export = _export_run(client, gitops, check_mode=True, src=[manifest_dir], ko_image_tag="v1.2.4")
+    assert predicted["changed"] and predicted["export"]["changed"] is True
+    assert export.read_bytes() == before  # check mode writes nothing
+
+
+def test_export_of_objects_argo_cd_tracks_is_still_written(client, manifest_dir, gitops):
+    _export_run(client, gitops, src=[manifest_dir])
+    tracked = client.object("v1", "ConfigMap", "settings", "apps")
+    tracked["metadata"]["annotations"] = {"argocd.argoproj.io/tracking-id": "platform-x:/ConfigMap:apps/settings"}
+    result, export = _export_run(client, gitops, src=[manifest_dir], yield_to_argocd=True,
+                                 overrides=[{"kind": "ConfigMap", "name": "settings", "merge": {"data": {"b": "2"}}}])
+    assert {"kind": "ConfigMap", "apiVersion": "v1", "name": "settings", "namespace": "apps",
+            "action": "managed-by-argocd"} in result["results"]
+    # The file, which Argo CD syncs, carries the change; the cluster gets it through Argo CD.
+    assert result["export"]["changed"] and "b: '2'" in export.read_text()
+    assert client.object("v1", "ConfigMap", "settings", "apps")["data"] == {"a": "1"}
+
+
+def test_export_refuses_secret_values_before_any_request(client, gitops):
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "token", "namespace": "apps"},
+              "stringData": {"token": "never-in-git"}}
+    with pytest.raises(ManifestError, match=r"export: Secret apps/token has data; secret values never go"):
+        _export_run(client, gitops, definitions=[NAMESPACE, secret])
+    assert client.mutating_calls() == []
+    assert not (gitops / "layers").exists()
