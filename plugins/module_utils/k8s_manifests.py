@@ -97,7 +97,7 @@ def run(module) -> dict:
     """The module's whole job; ``module`` is an AphexK8sModule. Raises K8sError (with ``result``) on failure."""
     params = module.params
     loaded = manifests.resolve_images(
-        manifests.merge_overrides(load(module), params.get("overrides") or []),
+        manifests.without_unstored_defaults(manifests.merge_overrides(load(module), params.get("overrides") or [])),
         params.get("ko_image_repository") or "", params.get("ko_image_tag") or "", params.get("image_overrides") or {})
     module.refresh_discovery()
     applier = module.applier(field_manager=params["field_manager"], force_conflicts=params["force_conflicts"])

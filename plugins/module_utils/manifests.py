@@ -263,6 +263,23 @@ def resolve_images(objects: list, ko_repository: str = "", ko_tag: str = "", ove
     return result
 
 
+def without_unstored_defaults(objects: list) -> list:
+    """The set without fields the API server never stores, so that what is applied, what is exported and what
+    is live agree. Today one: a v1 CustomResourceDefinition's ``spec.preserveUnknownFields: false`` (the default;
+    the field is omitted when false). Sent anyway, it breaks server-side apply once a second manager co-owns it
+    (Argo CD after the hand-off): the live object lacks the value both apply, so every apply conflicts, and Argo
+    CD shows the CRD OutOfSync (argoproj/argo-cd#6401). Copies only what it changes."""
+    result = []
+    for item in objects:
+        origin, obj = item if isinstance(item, tuple) else (None, item)
+        spec = obj.get("spec")
+        if (obj.get("kind") == CRD_KIND and obj.get("apiVersion") == "apiextensions.k8s.io/v1"
+                and isinstance(spec, dict) and spec.get("preserveUnknownFields") is False):
+            obj = dict(obj, spec={key: value for key, value in spec.items() if key != "preserveUnknownFields"})
+        result.append((origin, obj) if isinstance(item, tuple) else obj)
+    return result
+
+
 def _merge(base: dict, patch: dict) -> dict:
     for key, value in patch.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):

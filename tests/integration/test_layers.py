@@ -33,6 +33,7 @@ import pytest
 import yaml
 from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
+from kubernetes.dynamic import DynamicClient
 
 from ansible_collections.aphex.platform.tests.support.playbook import run_playbook
 
@@ -545,3 +546,15 @@ def test_tekton_webhook_gate_and_hand_off(playbook, layer, gitops_dir, api):
         restored = layer("aphex.platform.tekton", tekton_gitops_export_dir=gitops_dir)
         assert restored.ok, restored.summary()
     assert _tekton_exports(gitops_dir) == bootstrap_export
+
+    # Argo CD's real sync (not a dry run) makes its manager co-own every field it applies; the tekton role runs again
+    # in the next bootstrap. A field the API server never stores (a v1 CRD's preserveUnknownFields: false) would then
+    # conflict on every apply; the export carries none, and the role's next run passes unchanged.
+    crds = [d for text in bootstrap_export.values() for d in yaml.safe_load_all(text)
+            if d and d["kind"] == "CustomResourceDefinition"]
+    assert len(crds) >= 10 and not any("preserveUnknownFields" in d["spec"] for d in crds)
+    crd_api = DynamicClient(api).resources.get(api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition")
+    for crd in crds:
+        crd_api.server_side_apply(body=crd, field_manager="argocd-controller", force_conflicts=True)
+    again = layer("aphex.platform.tekton", tekton_gitops_export_dir=gitops_dir)
+    assert again.ok and again.changed() == 0, ", ".join(t.name for t in again.changed_tasks()) + again.summary()

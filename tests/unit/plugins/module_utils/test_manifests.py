@@ -196,6 +196,19 @@ def test_override_that_matches_nothing_names_itself():
                                   [{"kind": "ConfigMap", "name": "feature-flag", "merge": {"data": {}}}])
 
 
+def test_a_crds_unstored_preserve_unknown_fields_false_is_dropped_and_nothing_else():
+    def crd(api_version="apiextensions.k8s.io/v1", **spec):
+        return {"apiVersion": api_version, "kind": "CustomResourceDefinition", "metadata": {"name": "foos.x.dev"},
+                "spec": {"group": "x.dev", **spec}}
+
+    stored_default, kept_true, beta = crd(preserveUnknownFields=False), crd(preserveUnknownFields=True), \
+        crd("apiextensions.k8s.io/v1beta1", preserveUnknownFields=False)
+    configmap = obj("ConfigMap", "c", "n", data={"preserveUnknownFields": False})
+    result = manifests.without_unstored_defaults([("a.yaml", stored_default), kept_true, beta, configmap])
+    assert result[0] == ("a.yaml", crd()) and result[1:] == [kept_true, beta, configmap]
+    assert stored_default["spec"]["preserveUnknownFields"] is False  # the input is left alone
+
+
 def test_export_text_is_sorted_round_trips_and_keeps_scripts_readable():
     script = "#!/bin/sh\nset -eu\necho hello\n"
     objects = [obj("ConfigMap", "b", "ns", data={"script": script, "x": "1"}),
