@@ -316,6 +316,25 @@ def test_argocd_hand_off_changes_nothing_and_the_playbook_leaves_tracked_objects
     cm = k8s.CoreV1Api(api).read_namespaced_config_map("argocd-cm", "argocd")
     assert cm.metadata.annotations["argocd.argoproj.io/tracking-id"] == "platform-argocd:simulated-sync"
 
+    # A file the role no longer writes (a layer switched off, a file an earlier version named) goes from the
+    # directories it owns, or the root would keep syncing it; the other roles' directories are not its business.
+    platform = Path(gitops_dir) / "platform"
+    stale = [platform / "apps" / "platform-retired.yaml", platform / "layers" / "argocd" / "old" / "patch.yaml"]
+    foreign = platform / "layers" / "tekton" / "not-argocds.yaml"
+    for path in stale + [foreign]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("kind: ConfigMap\n", encoding="utf-8")
+    try:
+        pruned = bootstrap_playbook(tags=["argocd"])
+        assert pruned.ok, pruned.summary()
+        changed = [t.name for t in pruned.changed_tasks()]
+        assert changed and all("Remove the GitOps files the role no longer writes" in name for name in changed), \
+            changed
+        assert not any(path.exists() for path in stale) and foreign.exists()
+        assert (platform / "apps" / "platform-tekton.yaml").exists()
+    finally:
+        foreign.unlink()
+
 
 def test_argocd_configuration_is_argo_cds_completed_by_the_role(api):
     core = k8s.CoreV1Api(api)
