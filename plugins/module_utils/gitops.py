@@ -486,8 +486,26 @@ def repo_server_git_config(text: str) -> tuple:
     return config_map, patch
 
 
+# Argo CD's bundled Dex (argocd-dex-server): the platform's SSO is Argo CD's own OIDC client against the platform's
+# Dex (role platform_auth), so the bundled one would only run an unused server with its own ServiceAccount and RBAC.
+# install.yaml's objects of it, removed by kustomize delete patches (also after the hand-off: Argo CD renders the
+# same kustomization).
+BUNDLED_DEX = (("v1", "ServiceAccount", "argocd-dex-server"),
+               ("rbac.authorization.k8s.io/v1", "Role", "argocd-dex-server"),
+               ("rbac.authorization.k8s.io/v1", "RoleBinding", "argocd-dex-server"),
+               ("v1", "Service", "argocd-dex-server"),
+               ("apps/v1", "Deployment", "argocd-dex-server"),
+               ("networking.k8s.io/v1", "NetworkPolicy", "argocd-dex-server-network-policy"))
+
+
+def bundled_dex_objects(namespace: str) -> list:
+    """The bundled Dex's objects (apiVersion, kind, name, namespace only), as the playbook deletes them."""
+    return [{"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": namespace}}
+            for api_version, kind, name in BUNDLED_DEX]
+
+
 def kustomization(install: str, namespace: str, extra_resources: tuple = (), image: str = "",
-                  git_config: bool = False) -> dict:
+                  git_config: bool = False, bundled_dex: bool = True) -> dict:
     """Argo CD's install.yaml placed in its namespace, with the platform's ConfigMap data as patches.
 
     The playbook applies this kustomization with ``install`` = the local, checksum-verified copy; the GitOps
@@ -500,17 +518,23 @@ def kustomization(install: str, namespace: str, extra_resources: tuple = (), ima
               "patches": [{"path": f"{name}.yaml"} for name in CONFIG_MAPS]}
     if git_config:
         result["patches"].append({"path": GIT_CONFIG_PATCH_FILE})
+    if not bundled_dex:
+        result["patches"].extend(
+            {"patch": to_yaml({"$patch": "delete", "apiVersion": api_version, "kind": kind, "metadata": {"name": name}})}
+            for api_version, kind, name in BUNDLED_DEX)
     if image:
         result["images"] = image if isinstance(image, list) else image_override(image)
     return result
 
 
 def kustomization_files(patches: list, install: str, namespace: str, cluster_apps: bool = False,
-                        image: str = "", git_config: str = "") -> dict:
+                        image: str = "", git_config: str = "", bundled_dex: bool = True) -> dict:
     """File name -> YAML text of the kustomization and its three patches (and, with ``cluster_apps``, the RBAC
-    for Applications in other namespaces; with ``git_config``, the repo-server's system git config)."""
+    for Applications in other namespaces; with ``git_config``, the repo-server's system git config; without
+    ``bundled_dex``, inline patches that delete Argo CD's bundled Dex)."""
     extra = (CLUSTER_APPS_FILE,) if cluster_apps else ()
-    files = {"kustomization.yaml": to_yaml(kustomization(install, namespace, extra, image, bool(git_config)))}
+    files = {"kustomization.yaml": to_yaml(kustomization(install, namespace, extra, image, bool(git_config),
+                                                         bundled_dex))}
     if cluster_apps:
         files[CLUSTER_APPS_FILE] = "---\n".join(to_yaml(obj) for obj in cluster_apps_rbac(namespace))
     if git_config:
@@ -538,8 +562,11 @@ def render(settings: dict, lock_entries: list) -> dict:
         entry for upstream, ref in sorted((settings.get("image_overrides") or {}).items())
         for entry in image_override(ref, upstream, f"argocd_image_overrides[{upstream}]")]
     git_config = settings.get("repo_server_git_config") or ""
+    bundled_dex = _bool(settings.get("bundled_dex"), True)
     result = {"config_patches": patches,
-              "install_files": kustomization_files(patches, "install.yaml", namespace, cluster_apps, image, git_config),
+              "install_files": kustomization_files(patches, "install.yaml", namespace, cluster_apps, image, git_config,
+                                                   bundled_dex),
+              "bundled_dex_objects": [] if bundled_dex else bundled_dex_objects(namespace),
               "project": None, "root": None, "applications": [], "objects": [], "export": {}, "export_text": {},
               "application_names": [], "sync_checks": []}
     if not _bool(settings.get("applications"), True):
@@ -567,7 +594,8 @@ def render(settings: dict, lock_entries: list) -> dict:
     export_text = {path: to_yaml(obj) for path, obj in export.items()}
     if not install_url:
         raise GitOpsError("the lock has no URL for argocd-install; layers/argocd cannot name the install.yaml")
-    for name, text in kustomization_files(patches, install_url, namespace, cluster_apps, image, git_config).items():
+    for name, text in kustomization_files(patches, install_url, namespace, cluster_apps, image, git_config,
+                                          bundled_dex).items():
         export_text[f"layers/argocd/{name}"] = text
     names = [root["metadata"]["name"]] + [a["metadata"]["name"] for a in apps]
     result.update(project=project, root=root, applications=apps, objects=[project, root] + apps, export=export,

@@ -336,7 +336,7 @@ def test_argocd_hand_off_changes_nothing_and_the_playbook_leaves_tracked_objects
         foreign.unlink()
 
 
-def test_argocd_configuration_is_argo_cds_completed_by_the_role(api):
+def test_argocd_configuration_is_argo_cds_completed_by_the_role(api, bootstrap_playbook):
     core = k8s.CoreV1Api(api)
     cm = core.read_namespaced_config_map("argocd-cm", "argocd")
     assert cm.metadata.labels["app.kubernetes.io/part-of"] == "argocd"
@@ -359,6 +359,22 @@ def test_argocd_configuration_is_argo_cds_completed_by_the_role(api):
     assert copied.metadata.labels["app.kubernetes.io/part-of"] == "argocd"
     clients = core.read_namespaced_secret("platform-auth-oidc-clients", "auth-system")
     assert copied.data["clientSecret"] == clients.data["argocd"]  # the auth layer's client secret, copied
+
+    # Argo CD's bundled Dex is left out (the platform's Dex serves its OIDC), and one an earlier install left running
+    # is deleted (stand-ins for two of its objects).
+    assert [d.metadata.name for d in k8s.AppsV1Api(api).list_namespaced_deployment("argocd").items
+            if "dex" in d.metadata.name] == []
+    core.create_namespaced_service_account("argocd", k8s.V1ServiceAccount(metadata=k8s.V1ObjectMeta(
+        name="argocd-dex-server")))
+    core.create_namespaced_service("argocd", k8s.V1Service(
+        metadata=k8s.V1ObjectMeta(name="argocd-dex-server"), spec=k8s.V1ServiceSpec(ports=[k8s.V1ServicePort(port=5556)])))
+    run = bootstrap_playbook(tags=["argocd"])
+    assert run.ok, run.summary()
+    assert [t.name for t in run.changed_tasks()] == [
+        "aphex.platform.argocd : Argo CD | Remove Argo CD's bundled Dex (argocd_bundled_dex_enabled false; the "
+        "platform's Dex serves OIDC)"], run.summary()
+    assert "argocd-dex-server" not in [a.metadata.name for a in core.list_namespaced_service_account("argocd").items]
+    assert "argocd-dex-server" not in [a.metadata.name for a in core.list_namespaced_service("argocd").items]
 
 
 def test_argocd_applications_gate_waits_for_the_controller_status(api, layer):

@@ -377,6 +377,28 @@ def test_argocd_image_override_is_a_kustomize_images_entry():
     assert "images" not in g.kustomization("install.yaml", "argocd")
 
 
+def test_without_the_bundled_dex_the_kustomization_deletes_it_in_the_apply_and_the_export_alike():
+    rendered = gitops.render(settings(bundled_dex="false"), LOCK["components"])
+    local = yaml.safe_load(rendered["install_files"]["kustomization.yaml"])
+    exported = yaml.safe_load(rendered["export_text"]["layers/argocd/kustomization.yaml"])
+    assert local == {**exported, "resources": ["install.yaml"]}
+    deletions = [yaml.safe_load(p["patch"]) for p in local["patches"] if "patch" in p]
+    assert all(d.pop("$patch") == "delete" for d in deletions)
+    assert {(d["kind"], d["metadata"]["name"]) for d in deletions} == {
+        ("ServiceAccount", "argocd-dex-server"), ("Role", "argocd-dex-server"), ("RoleBinding", "argocd-dex-server"),
+        ("Service", "argocd-dex-server"), ("Deployment", "argocd-dex-server"),
+        ("NetworkPolicy", "argocd-dex-server-network-policy")}
+    assert [p for p in local["patches"] if "path" in p] == [{"path": f"{n}.yaml"} for n in gitops.CONFIG_MAPS]
+    # What the playbook deletes when an earlier install left it running: the same objects, in Argo CD's namespace.
+    assert [(o["kind"], o["metadata"]["name"], o["metadata"]["namespace"]) for o in rendered["bundled_dex_objects"]] \
+        == [(d["kind"], d["metadata"]["name"], "argocd") for d in deletions]
+
+    kept = gitops.render(settings(bundled_dex=True), LOCK["components"])
+    assert all("path" in p for p in yaml.safe_load(kept["install_files"]["kustomization.yaml"])["patches"])
+    assert kept["bundled_dex_objects"] == []
+    assert ROLE_DEFAULTS["argocd_bundled_dex_enabled"] is False
+
+
 def test_other_install_images_by_upstream_name():
     from ansible_collections.aphex.platform.plugins.module_utils import gitops as g
     assert g.image_override("ghcr.io/dexidp/dex:v2.44.0", "ghcr.io/dexidp/dex") == [
